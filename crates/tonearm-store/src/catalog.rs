@@ -1,0 +1,337 @@
+//! Catalog queries: writes from the scanner, reads for the API.
+
+use crate::model::{Album, Artist, FileStamp, NewTrack, ScanIssue, Track, TrackSource};
+use crate::{Result, Store};
+use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
+use std::collections::HashMap;
+
+/// Columns that make a [`Track`] (the API shape).
+const TRACK_COLUMNS: &str =
+    "id, title, artist, artist_id, album, album_id, album_artist, track_no, disc_no, \
+     year, genre, duration_ms, codec, sample_rate, bit_depth, channels, bitrate, size_bytes, \
+     mb_recording_id, mb_release_id, mb_artist_id, rg_track_gain, rg_track_peak, loudness_lufs, \
+     (cover IS NOT NULL) AS has_cover";
+
+/// Narrows a track listing. Text is matched case- and accent-insensitively.
+#[derive(Debug, Clone, Default)]
+pub struct TrackFilter {
+    /// Words that must all appear in title, artist or album (already normalized by the caller).
+    pub words: Vec<String>,
+    /// Artist id or exact artist name.
+    pub artist: Option<String>,
+    /// Album id or exact album name.
+    pub album: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Escapes `%`, `_` and `\` so user text in a LIKE pattern matches literally.
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+impl Store {
+    /// Size and mtime of every known file (tracks and skipped files) under `root`.
+    pub async fn file_stamps(&self, root: &str) -> Result<HashMap<String, FileStamp>> {
+        let prefix = format!("{}%", like_escape(root));
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT path, size_bytes, mtime_ms FROM tracks WHERE path LIKE ?1 ESCAPE '\\' \
+             UNION ALL SELECT path, size_bytes, mtime_ms FROM scan_issues WHERE path LIKE ?1 ESCAPE '\\'",
+        )
+        .bind(prefix)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(p, size_bytes, mtime_ms)| {
+                (
+                    p,
+                    FileStamp {
+                        size_bytes,
+                        mtime_ms,
+                    },
+                )
+            })
+            .collect())
+    }
+
+    /// Inserts or replaces a batch of scanned tracks and clears any issue recorded for their
+    /// paths, in one transaction (a crash leaves either the whole batch or none of it).
+    pub async fn upsert_tracks(&self, tracks: &[NewTrack]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_ms();
+        for t in tracks {
+            sqlx::query(
+                "INSERT INTO tracks (id, path, size_bytes, mtime_ms, title, artist, artist_id, album, album_id, \
+                 album_artist, track_no, disc_no, year, genre, duration_ms, frames, codec, sample_rate, bit_depth, \
+                 channels, bitrate, mb_recording_id, mb_release_id, mb_artist_id, rg_track_gain, rg_track_peak, \
+                 cover, search_text, scanned_at_ms) \
+                 VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) \
+                 ON CONFLICT(id) DO UPDATE SET path=excluded.path, size_bytes=excluded.size_bytes, \
+                 mtime_ms=excluded.mtime_ms, title=excluded.title, artist=excluded.artist, artist_id=excluded.artist_id, \
+                 album=excluded.album, album_id=excluded.album_id, album_artist=excluded.album_artist, \
+                 track_no=excluded.track_no, disc_no=excluded.disc_no, year=excluded.year, genre=excluded.genre, \
+                 duration_ms=excluded.duration_ms, frames=excluded.frames, codec=excluded.codec, \
+                 sample_rate=excluded.sample_rate, bit_depth=excluded.bit_depth, channels=excluded.channels, \
+                 bitrate=excluded.bitrate, mb_recording_id=excluded.mb_recording_id, \
+                 mb_release_id=excluded.mb_release_id, mb_artist_id=excluded.mb_artist_id, \
+                 rg_track_gain=excluded.rg_track_gain, rg_track_peak=excluded.rg_track_peak, cover=excluded.cover, \
+                 search_text=excluded.search_text, scanned_at_ms=excluded.scanned_at_ms, \
+                 loudness_lufs=NULL, true_peak=NULL",
+            )
+            .bind(&t.id)
+            .bind(&t.path)
+            .bind(t.size_bytes)
+            .bind(t.mtime_ms)
+            .bind(&t.title)
+            .bind(&t.artist)
+            .bind(&t.artist_id)
+            .bind(&t.album)
+            .bind(&t.album_id)
+            .bind(&t.album_artist)
+            .bind(t.track_no)
+            .bind(t.disc_no)
+            .bind(t.year)
+            .bind(&t.genre)
+            .bind(t.duration_ms)
+            .bind(t.frames)
+            .bind(&t.codec)
+            .bind(t.sample_rate)
+            .bind(t.bit_depth)
+            .bind(t.channels)
+            .bind(t.bitrate)
+            .bind(&t.mb_recording_id)
+            .bind(&t.mb_release_id)
+            .bind(&t.mb_artist_id)
+            .bind(t.rg_track_gain)
+            .bind(t.rg_track_peak)
+            .bind(&t.cover)
+            .bind(&t.search_text)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM scan_issues WHERE path = ?")
+                .bind(&t.path)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records files the scanner skipped (replacing any track previously stored for the path).
+    pub async fn record_issues(&self, issues: &[ScanIssue]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let now = now_ms();
+        for i in issues {
+            sqlx::query("DELETE FROM tracks WHERE path = ?")
+                .bind(&i.path)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO scan_issues (path, size_bytes, mtime_ms, reason, seen_at_ms) VALUES (?,?,?,?,?) \
+                 ON CONFLICT(path) DO UPDATE SET size_bytes=excluded.size_bytes, mtime_ms=excluded.mtime_ms, \
+                 reason=excluded.reason, seen_at_ms=excluded.seen_at_ms",
+            )
+            .bind(&i.path)
+            .bind(i.size_bytes)
+            .bind(i.mtime_ms)
+            .bind(&i.reason)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets files that no longer exist. Returns how many tracks were removed.
+    pub async fn remove_paths(&self, paths: &[String]) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let mut removed = 0;
+        for p in paths {
+            removed += sqlx::query("DELETE FROM tracks WHERE path = ?")
+                .bind(p)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query("DELETE FROM scan_issues WHERE path = ?")
+                .bind(p)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    /// A page of tracks matching `filter`, and how many match in all.
+    pub async fn tracks(&self, filter: &TrackFilter) -> Result<(Vec<Track>, i64)> {
+        let build = |select: &str| {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(select);
+            qb.push(" FROM tracks WHERE 1=1");
+            for w in &filter.words {
+                qb.push(" AND search_text LIKE ")
+                    .push_bind(format!("%{}%", like_escape(w)))
+                    .push(" ESCAPE '\\'");
+            }
+            if let Some(a) = &filter.artist {
+                qb.push(" AND (artist_id = ").push_bind(a.clone());
+                qb.push(" OR artist = ")
+                    .push_bind(a.clone())
+                    .push(" COLLATE NOCASE)");
+            }
+            if let Some(a) = &filter.album {
+                qb.push(" AND (album_id = ").push_bind(a.clone());
+                qb.push(" OR album = ")
+                    .push_bind(a.clone())
+                    .push(" COLLATE NOCASE)");
+            }
+            qb
+        };
+        let total: i64 = build("SELECT COUNT(*)")
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await?;
+        let mut qb = build(&format!("SELECT {TRACK_COLUMNS}"));
+        qb.push(" ORDER BY album_artist COLLATE NOCASE, album COLLATE NOCASE, disc_no, track_no, title COLLATE NOCASE")
+            .push(" LIMIT ")
+            .push_bind(filter.limit)
+            .push(" OFFSET ")
+            .push_bind(filter.offset);
+        let items = qb.build_query_as::<Track>().fetch_all(&self.pool).await?;
+        Ok((items, total))
+    }
+
+    /// One track by id.
+    pub async fn track(&self, id: &str) -> Result<Option<Track>> {
+        let sql = format!("SELECT {TRACK_COLUMNS} FROM tracks WHERE id = ?");
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// What the streamer needs about a track's file.
+    pub async fn track_source(&self, id: &str) -> Result<Option<TrackSource>> {
+        Ok(sqlx::query_as(
+            "SELECT id, path, size_bytes, mtime_ms, frames, sample_rate, channels, codec, loudness_lufs, \
+             true_peak, cover FROM tracks WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Ids of tracks whose loudness has not been measured yet.
+    pub async fn tracks_without_loudness(&self, limit: i64) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM tracks WHERE loudness_lufs IS NULL LIMIT ?")
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Stores a measured EBU R128 integrated loudness and true peak for a track.
+    pub async fn set_loudness(&self, id: &str, lufs: f64, true_peak: f64) -> Result<()> {
+        sqlx::query("UPDATE tracks SET loudness_lufs = ?, true_peak = ? WHERE id = ?")
+            .bind(lufs)
+            .bind(true_peak)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    const ALBUM_SELECT: &'static str =
+        "SELECT album_id AS id, MIN(album) AS name, MIN(album_artist) AS album_artist, \
+         MAX(year) AS year, COUNT(*) AS track_count, SUM(duration_ms) AS duration_ms, \
+         MIN(CASE WHEN cover IS NOT NULL THEN id END) AS cover_track_id FROM tracks";
+
+    /// All albums, by album artist then name.
+    pub async fn albums(&self) -> Result<Vec<Album>> {
+        let sql = format!(
+            "{} GROUP BY album_id ORDER BY MIN(album_artist) COLLATE NOCASE, MIN(album) COLLATE NOCASE",
+            Self::ALBUM_SELECT
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// One album by id.
+    pub async fn album(&self, id: &str) -> Result<Option<Album>> {
+        let sql = format!(
+            "{} WHERE album_id = ? GROUP BY album_id",
+            Self::ALBUM_SELECT
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    const ARTIST_SELECT: &'static str = "SELECT artist_id AS id, MIN(artist) AS name, \
+         COUNT(DISTINCT album_id) AS album_count, COUNT(*) AS track_count FROM tracks";
+
+    /// All artists, by name.
+    pub async fn artists(&self) -> Result<Vec<Artist>> {
+        let sql = format!(
+            "{} GROUP BY artist_id ORDER BY MIN(artist) COLLATE NOCASE",
+            Self::ARTIST_SELECT
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// One artist by id.
+    pub async fn artist(&self, id: &str) -> Result<Option<Artist>> {
+        let sql = format!(
+            "{} WHERE artist_id = ? GROUP BY artist_id",
+            Self::ARTIST_SELECT
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Albums an artist appears on.
+    pub async fn artist_albums(&self, artist_id: &str) -> Result<Vec<Album>> {
+        let sql = format!(
+            "{} WHERE album_id IN (SELECT album_id FROM tracks WHERE artist_id = ?) GROUP BY album_id \
+             ORDER BY MAX(year), MIN(album) COLLATE NOCASE",
+            Self::ALBUM_SELECT
+        );
+        Ok(sqlx::query_as(AssertSqlSafe(sql))
+            .bind(artist_id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// Files the scanner skipped.
+    pub async fn scan_issues(&self) -> Result<Vec<ScanIssue>> {
+        Ok(sqlx::query_as(
+            "SELECT path, size_bytes, mtime_ms, reason FROM scan_issues ORDER BY path",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Number of tracks in the library.
+    pub async fn track_count(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tracks")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
