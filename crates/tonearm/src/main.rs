@@ -1,1 +1,163 @@
-fn main() {}
+//! `tonearm`: the one binary. Serves, scans, writes the demo library, shows config, benchmarks.
+
+mod bench;
+mod settings;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use settings::ConfigArgs;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(
+    name = "tonearm",
+    version,
+    about = "Self-hosted music streaming engine"
+)]
+struct Cli {
+    #[command(flatten)]
+    config: ConfigArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:4533).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Library folder to scan (repeatable; default <data>/media).
+        #[arg(long)]
+        library: Vec<PathBuf>,
+    },
+    /// Scan folders into the catalog, with a progress bar.
+    Scan {
+        /// Folders to scan (default: the configured library).
+        dirs: Vec<PathBuf>,
+    },
+    /// Write the demo library (synthesized, tagged tracks in several formats).
+    Demo {
+        /// Where to write it (default <data>/media/demo).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Run the benchmarks and print their numbers (see `make bench`).
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum ConfigAction {
+    /// Print the effective configuration (defaults < file < env < flags) as TOML.
+    Show,
+}
+
+fn init_logging(cfg: &tonearm_server::Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&cfg.log.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cfg.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match cli.command {
+        Command::Serve { listen, library } => {
+            let cfg = settings::load(&cli.config, listen, Some(library))?;
+            init_logging(&cfg);
+            rt.block_on(tonearm_server::serve(cfg, |addr| {
+                // Printed on stdout for scripts and tests that start a server on port 0.
+                println!("listening on http://{addr}");
+            }))?;
+        }
+        Command::Scan { dirs } => {
+            let cfg = settings::load(&cli.config, None, None)?;
+            init_logging(&cfg);
+            let dirs = if dirs.is_empty() {
+                cfg.library_dirs()
+            } else {
+                dirs
+            };
+            rt.block_on(scan(cfg, dirs))?;
+        }
+        Command::Demo { out } => {
+            let cfg = settings::load(&cli.config, None, None)?;
+            let dir = out.unwrap_or_else(|| cfg.media_dir().join("demo"));
+            let files = tonearm_library::demo::write_demo_library(&dir)
+                .context("writing the demo library")?;
+            for f in files {
+                println!("{}", f.display());
+            }
+        }
+        Command::Config {
+            action: ConfigAction::Show,
+        } => {
+            let cfg = settings::load(&cli.config, None, None)?;
+            print!("{}", settings::show(&cfg)?);
+        }
+        Command::Bench(args) => bench::run(args)?,
+    }
+    Ok(())
+}
+
+async fn scan(cfg: tonearm_server::Config, dirs: Vec<PathBuf>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&cfg.data)
+        .with_context(|| format!("creating {}", cfg.data.display()))?;
+    let store = tonearm_store::Store::open(&cfg.db_path()).await?;
+    let progress = Arc::new(tonearm_library::ScanProgress::default());
+    progress.try_start()?;
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let task = {
+        let (store, progress) = (store.clone(), progress.clone());
+        tokio::spawn(async move { tonearm_library::scan(&store, &dirs, &progress).await })
+    };
+    while !task.is_finished() {
+        let s = progress.status();
+        bar.set_message(format!(
+            "{} files ({} unchanged, {} read, {} skipped) {:.0} files/s",
+            s.found, s.unchanged, s.probed, s.failed, s.files_per_second
+        ));
+        bar.tick();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bar.finish_and_clear();
+    let report = task.await??;
+    println!(
+        "scanned {} files in {:.1}s: {} added/updated, {} unchanged, {} skipped, {} removed",
+        report.found,
+        report.elapsed_ms as f64 / 1000.0,
+        report.added_or_updated,
+        report.unchanged,
+        report.failed,
+        report.removed
+    );
+    for issue in store.scan_issues().await? {
+        println!("skipped {}: {}", issue.path, issue.reason);
+    }
+    store.close().await;
+    Ok(())
+}

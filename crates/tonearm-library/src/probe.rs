@@ -1,0 +1,226 @@
+//! Reading one file: audio properties from the decoder (and a check that the audio is really
+//! there), tags and pictures from lofty.
+
+use crate::text::{fold, stable_id};
+use lofty::prelude::*;
+use lofty::probe::Probe;
+use std::path::Path;
+use tonearm_media::{AudioReader, MediaError};
+use tonearm_store::NewTrack;
+
+/// Why a file was skipped. The text is stored and shown to the admin.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ProbeError(pub String);
+
+impl From<MediaError> for ProbeError {
+    fn from(e: MediaError) -> Self {
+        ProbeError(e.to_string())
+    }
+}
+
+/// Image file names taken as an album's cover when no picture is embedded, best first.
+pub const FOLDER_IMAGES: &[&str] = &["cover", "folder", "front", "album", "albumart"];
+const IMAGE_EXTS: &[&str] = &["jpg", "jpeg", "png"];
+
+/// Finds a folder image next to `path` (case-insensitive names from [`FOLDER_IMAGES`]).
+pub fn folder_image(path: &Path) -> Option<std::path::PathBuf> {
+    let dir = path.parent()?;
+    let mut best: Option<(usize, std::path::PathBuf)> = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let p = entry.path();
+        let (Some(stem), Some(ext)) = (
+            p.file_stem().and_then(|s| s.to_str()),
+            p.extension().and_then(|s| s.to_str()),
+        ) else {
+            continue;
+        };
+        if !IMAGE_EXTS.contains(&ext.to_ascii_lowercase().as_str()) {
+            continue;
+        }
+        if let Some(rank) = FOLDER_IMAGES
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(stem))
+        {
+            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
+                best = Some((rank, p));
+            }
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+/// Parses "-6.54 dB" / "+1.2" / "0.98" into a number.
+fn parse_gain(s: &str) -> Option<f64> {
+    let t = s
+        .trim()
+        .trim_end_matches(|c: char| c.is_ascii_alphabetic() || c.is_whitespace());
+    t.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+/// Checks that the audio is actually decodable from start to (declared) end, and returns the
+/// playable frame count. A truncated file declares more frames than it holds; seeking near the
+/// declared end and decoding finds that without decoding the whole file.
+fn verify_audio(path: &Path) -> Result<(tonearm_media::SourceInfo, u64), ProbeError> {
+    let mut reader = AudioReader::open(path)?;
+    let info = reader.info().clone();
+    let mut buf = Vec::new();
+    if reader.read(&mut buf)? == 0 {
+        return Err(ProbeError("no audio could be decoded".into()));
+    }
+    let frames = match info.frames {
+        Some(f) if f > 0 => {
+            let tail = (info.sample_rate as u64 / 4).min(f);
+            reader.seek(f - tail)?;
+            buf.clear();
+            let mut got = 0u64;
+            while got < tail {
+                match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => got += n as u64,
+                    Err(e) => {
+                        return Err(ProbeError(format!(
+                            "truncated or damaged near the end: {e}"
+                        )))
+                    }
+                }
+            }
+            if got + (info.sample_rate as u64 / 50) < tail {
+                return Err(ProbeError(
+                    "truncated: the audio ends before its declared length".into(),
+                ));
+            }
+            f
+        }
+        _ => {
+            // No declared length (e.g. raw MP3 without a Xing header): count by decoding.
+            let mut reader = AudioReader::open(path)?;
+            let mut n = 0u64;
+            loop {
+                buf.clear();
+                match reader.read(&mut buf)? {
+                    0 => break,
+                    k => n += k as u64,
+                }
+            }
+            n
+        }
+    };
+    if reader.bad_packets > 0 {
+        return Err(ProbeError(format!(
+            "{} damaged audio packets",
+            reader.bad_packets
+        )));
+    }
+    Ok((info, frames))
+}
+
+/// Reads a file into a catalog row. `size`/`mtime_ms` are the stamp the scanner saw.
+pub fn probe_file(path: &Path, size: i64, mtime_ms: i64) -> Result<NewTrack, ProbeError> {
+    if size == 0 {
+        return Err(ProbeError("empty file".into()));
+    }
+    let (info, frames) = verify_audio(path)?;
+    if frames == 0 {
+        return Err(ProbeError("no audio frames".into()));
+    }
+    // Tags are best effort: damaged tags must not hide good audio.
+    let tagged = Probe::open(path)
+        .and_then(|p| Ok(p.guess_file_type()?))
+        .and_then(|p| p.read())
+        .ok();
+    let tag = tagged
+        .as_ref()
+        .and_then(|t| t.primary_tag().or_else(|| t.first_tag()));
+    let text = |f: &dyn Fn(&lofty::tag::Tag) -> Option<String>| {
+        tag.and_then(f)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let key = |k: ItemKey| text(&|t| t.get_string(k).map(str::to_string));
+    let path_str = path.to_string_lossy().to_string();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let title = text(&|t| t.title().map(|s| s.to_string())).unwrap_or(stem);
+    let artist =
+        text(&|t| t.artist().map(|s| s.to_string())).unwrap_or_else(|| "Unknown Artist".into());
+    let album =
+        text(&|t| t.album().map(|s| s.to_string())).unwrap_or_else(|| "Unknown Album".into());
+    let album_artist = key(ItemKey::AlbumArtist).unwrap_or_else(|| artist.clone());
+    let genre = text(&|t| t.genre().map(|s| s.to_string()));
+    let year = tag
+        .and_then(|t| t.date())
+        .map(|d| d.year as i64)
+        .filter(|y| *y > 0);
+    let track_no = tag.and_then(|t| t.track()).map(i64::from);
+    let disc_no = tag.and_then(|t| t.disk()).map(i64::from);
+    let has_picture = tag.is_some_and(|t| !t.pictures().is_empty());
+    let cover = if has_picture {
+        Some("embedded".to_string())
+    } else {
+        folder_image(path).map(|p| p.to_string_lossy().to_string())
+    };
+    let rate = info.sample_rate as i64;
+    let duration_ms = (frames as i64 * 1000) / rate.max(1);
+    let bitrate = if duration_ms > 0 {
+        size * 8 * 1000 / duration_ms
+    } else {
+        0
+    };
+    let bit_depth = info.bits_per_sample.map(i64::from).or_else(|| {
+        tagged
+            .as_ref()
+            .and_then(|t| t.properties().bit_depth())
+            .map(i64::from)
+    });
+    let search_text = fold(&format!("{title} {artist} {album} {album_artist}"));
+    Ok(NewTrack {
+        id: stable_id("track", &path_str),
+        path: path_str,
+        size_bytes: size,
+        mtime_ms,
+        artist_id: stable_id("artist", &fold(&artist)),
+        album_id: stable_id(
+            "album",
+            &format!("{}\u{0}{}", fold(&album_artist), fold(&album)),
+        ),
+        title,
+        artist,
+        album,
+        album_artist,
+        track_no,
+        disc_no,
+        year,
+        genre,
+        duration_ms,
+        frames: frames as i64,
+        codec: info.codec,
+        sample_rate: rate,
+        bit_depth,
+        channels: info.channels as i64,
+        bitrate,
+        mb_recording_id: key(ItemKey::MusicBrainzRecordingId),
+        mb_release_id: key(ItemKey::MusicBrainzReleaseId),
+        mb_artist_id: key(ItemKey::MusicBrainzArtistId),
+        rg_track_gain: key(ItemKey::ReplayGainTrackGain).and_then(|s| parse_gain(&s)),
+        rg_track_peak: key(ItemKey::ReplayGainTrackPeak).and_then(|s| parse_gain(&s)),
+        cover,
+        search_text,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gains_parse_with_units() {
+        assert_eq!(parse_gain("-6.54 dB"), Some(-6.54));
+        assert_eq!(parse_gain("+1.20 dB"), Some(1.2));
+        assert_eq!(parse_gain("0.988"), Some(0.988));
+        assert_eq!(parse_gain("loud"), None);
+        assert_eq!(parse_gain("NaN"), None);
+    }
+}

@@ -1,0 +1,307 @@
+//! Walking library folders and bringing the catalog in step with them.
+//!
+//! Incremental: a file whose size and mtime match the catalog is not opened again; files gone
+//! from disk are removed. Parallel: one walker thread feeds a bounded queue read by one prober
+//! per core. Memory is bounded by the queues and the write batch, not by the number of changed
+//! files: results are written in transactions of [`BATCH`] as they arrive.
+
+use crate::probe::probe_file;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tonearm_store::{FileStamp, NewTrack, ScanIssue, Store, StoreError};
+
+/// Rows per write transaction.
+pub const BATCH: usize = 500;
+
+/// File extensions the scanner considers audio (content decides the actual format).
+pub const AUDIO_EXTENSIONS: &[&str] = &[
+    "mp3", "flac", "wav", "wave", "aif", "aiff", "aifc", "ogg", "oga", "opus", "m4a", "mp4", "m4b",
+    "aac",
+];
+
+/// A scan that could not run at all (bad files never cause this).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("library folder {0:?} cannot be read: {1}")]
+    Root(PathBuf, std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("a scan is already running")]
+    Busy,
+}
+
+/// Live counters of the current (or last) scan, shared with the API and the progress bar.
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    running: AtomicBool,
+    started_ms: AtomicU64,
+    found: AtomicU64,
+    unchanged: AtomicU64,
+    probed: AtomicU64,
+    failed: AtomicU64,
+    removed: AtomicU64,
+    finished_ms: AtomicU64,
+}
+
+/// A snapshot of [`ScanProgress`] for `GET /api/library/scan`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ScanStatus {
+    pub running: bool,
+    pub started_at_ms: u64,
+    pub finished_at_ms: u64,
+    /// Audio files found so far.
+    pub found: u64,
+    pub unchanged: u64,
+    /// Files read (new or changed), including failures.
+    pub probed: u64,
+    pub failed: u64,
+    pub removed: u64,
+    pub files_per_second: f64,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl ScanProgress {
+    /// Marks a scan as started; fails when one is already running.
+    pub fn try_start(&self) -> Result<(), ScanError> {
+        if self.running.swap(true, Ordering::SeqCst) {
+            return Err(ScanError::Busy);
+        }
+        for c in [
+            &self.found,
+            &self.unchanged,
+            &self.probed,
+            &self.failed,
+            &self.removed,
+            &self.finished_ms,
+        ] {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.started_ms.store(now_ms(), Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn finish(&self) {
+        self.finished_ms.store(now_ms(), Ordering::Relaxed);
+        self.running.store(false, Ordering::SeqCst);
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    pub fn status(&self) -> ScanStatus {
+        let started = self.started_ms.load(Ordering::Relaxed);
+        let finished = self.finished_ms.load(Ordering::Relaxed);
+        let end = if finished > 0 { finished } else { now_ms() };
+        let found = self.found.load(Ordering::Relaxed);
+        let secs = end.saturating_sub(started) as f64 / 1000.0;
+        ScanStatus {
+            running: self.is_running(),
+            started_at_ms: started,
+            finished_at_ms: finished,
+            found,
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+            probed: self.probed.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            removed: self.removed.load(Ordering::Relaxed),
+            files_per_second: if secs > 0.0 { found as f64 / secs } else { 0.0 },
+        }
+    }
+}
+
+/// What a finished scan did.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ScanReport {
+    pub found: u64,
+    pub unchanged: u64,
+    pub added_or_updated: u64,
+    pub failed: u64,
+    pub removed: u64,
+    pub elapsed_ms: u64,
+}
+
+fn is_audio(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
+}
+
+fn stamp_of(meta: &std::fs::Metadata) -> FileStamp {
+    let mtime_ms = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    FileStamp {
+        size_bytes: meta.len() as i64,
+        mtime_ms,
+    }
+}
+
+enum Outcome {
+    Track(Box<NewTrack>),
+    Issue(ScanIssue),
+}
+
+/// Scans `roots`, updating `store`. The caller must have called [`ScanProgress::try_start`];
+/// this function always marks the scan finished.
+pub async fn scan(
+    store: &Store,
+    roots: &[PathBuf],
+    progress: &Arc<ScanProgress>,
+) -> Result<ScanReport, ScanError> {
+    let started = Instant::now();
+    let result = scan_roots(store, roots, progress).await;
+    progress.finish();
+    let mut report = result?;
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+async fn scan_roots(
+    store: &Store,
+    roots: &[PathBuf],
+    progress: &Arc<ScanProgress>,
+) -> Result<ScanReport, ScanError> {
+    let mut report = ScanReport {
+        found: 0,
+        unchanged: 0,
+        added_or_updated: 0,
+        failed: 0,
+        removed: 0,
+        elapsed_ms: 0,
+    };
+    for root in roots {
+        let root = std::fs::canonicalize(root).map_err(|e| ScanError::Root(root.clone(), e))?;
+        let mut prefix = root.to_string_lossy().to_string();
+        if !prefix.ends_with(std::path::MAIN_SEPARATOR) {
+            prefix.push(std::path::MAIN_SEPARATOR);
+        }
+        let known = store.file_stamps(&prefix).await?;
+        scan_root(store, root, known, progress, &mut report).await?;
+    }
+    Ok(report)
+}
+
+async fn scan_root(
+    store: &Store,
+    root: PathBuf,
+    known: HashMap<String, FileStamp>,
+    progress: &Arc<ScanProgress>,
+    report: &mut ScanReport,
+) -> Result<(), ScanError> {
+    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<(PathBuf, FileStamp)>(256);
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Outcome>(256);
+
+    // Walker: compares stamps, queues changed files, returns the paths no longer on disk.
+    let walker_progress = progress.clone();
+    let walker = tokio::task::spawn_blocking(move || {
+        let mut known = known;
+        for entry in walkdir::WalkDir::new(&root)
+            .follow_links(false)
+            .into_iter()
+            .flatten()
+        {
+            // Symlinks are skipped: they could point outside the library.
+            if !entry.file_type().is_file() || !is_audio(entry.path()) {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else { continue };
+            let stamp = stamp_of(&meta);
+            walker_progress.found.fetch_add(1, Ordering::Relaxed);
+            let key = entry.path().to_string_lossy().to_string();
+            match known.remove(&key) {
+                Some(old) if old == stamp => {
+                    walker_progress.unchanged.fetch_add(1, Ordering::Relaxed);
+                }
+                _ => {
+                    if work_tx.send((entry.into_path(), stamp)).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        known.into_keys().collect::<Vec<_>>()
+    });
+
+    // Probers: one per core, each reading from the shared queue.
+    let work_rx = Arc::new(Mutex::new(work_rx));
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let mut probers = Vec::new();
+    for _ in 0..workers {
+        let rx = work_rx.clone();
+        let tx = out_tx.clone();
+        probers.push(tokio::task::spawn_blocking(move || loop {
+            let next = match rx.lock() {
+                Ok(guard) => guard.recv(),
+                Err(_) => return,
+            };
+            let Ok((path, stamp)) = next else { return };
+            let outcome = match probe_file(&path, stamp.size_bytes, stamp.mtime_ms) {
+                Ok(t) => Outcome::Track(Box::new(t)),
+                Err(e) => Outcome::Issue(ScanIssue {
+                    path: path.to_string_lossy().to_string(),
+                    size_bytes: stamp.size_bytes,
+                    mtime_ms: stamp.mtime_ms,
+                    reason: e.0,
+                }),
+            };
+            if tx.blocking_send(outcome).is_err() {
+                return;
+            }
+        }));
+    }
+    drop(out_tx);
+
+    // Writer: batches results into transactions.
+    let mut tracks = Vec::with_capacity(BATCH);
+    let mut issues = Vec::new();
+    while let Some(outcome) = out_rx.recv().await {
+        progress.probed.fetch_add(1, Ordering::Relaxed);
+        match outcome {
+            Outcome::Track(t) => tracks.push(*t),
+            Outcome::Issue(i) => {
+                tracing::info!(path = %i.path, reason = %i.reason, "skipped file");
+                progress.failed.fetch_add(1, Ordering::Relaxed);
+                issues.push(i)
+            }
+        }
+        if tracks.len() >= BATCH {
+            report.added_or_updated += tracks.len() as u64;
+            store.upsert_tracks(&tracks).await?;
+            tracks.clear();
+        }
+        if issues.len() >= BATCH {
+            report.failed += issues.len() as u64;
+            store.record_issues(&issues).await?;
+            issues.clear();
+        }
+    }
+    report.added_or_updated += tracks.len() as u64;
+    report.failed += issues.len() as u64;
+    store.upsert_tracks(&tracks).await?;
+    store.record_issues(&issues).await?;
+    for p in probers {
+        let _ = p.await;
+    }
+    let gone = walker.await.unwrap_or_default();
+    let removed = store.remove_paths(&gone).await?;
+    progress.removed.fetch_add(removed, Ordering::Relaxed);
+    report.removed += removed;
+    report.found = progress.found.load(Ordering::Relaxed);
+    report.unchanged = progress.unchanged.load(Ordering::Relaxed);
+    Ok(())
+}

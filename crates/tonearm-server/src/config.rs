@@ -1,0 +1,105 @@
+//! The server's configuration. Loaded (by the binary) from defaults, then a TOML file, then
+//! `TONEARM_*` environment variables, then command-line flags; `tonearm config show` prints it.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Everything the server needs to run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Data directory: holds `tonearm.db`, `media/` and `cache/`.
+    pub data: PathBuf,
+    /// Library folders to scan. Empty means `<data>/media`.
+    pub library: Vec<PathBuf>,
+    /// Scan the library when the server starts.
+    pub scan_on_start: bool,
+    /// Write the demo library into `<data>/media/demo` when the library is empty on start.
+    pub demo_on_empty: bool,
+    pub cache: CacheConfig,
+    pub log: LogConfig,
+    /// Seconds to let in-flight responses finish after a shutdown signal.
+    pub shutdown_grace_secs: u64,
+}
+
+/// Transcode cache limits.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Bytes of transcoded audio kept in memory.
+    pub memory_bytes: u64,
+    /// Memory entries unused for this long are dropped.
+    pub idle_secs: u64,
+    /// Bytes of transcoded audio kept on disk under `<data>/cache/transcode`.
+    pub disk_bytes: u64,
+    /// When the system's available memory drops below this, half the memory cache is dropped.
+    pub min_available_memory_bytes: u64,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `tonearm_server=debug,info`.
+    pub level: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4533)),
+            data: PathBuf::from("./data"),
+            library: Vec::new(),
+            scan_on_start: true,
+            demo_on_empty: true,
+            cache: CacheConfig::default(),
+            log: LogConfig::default(),
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            memory_bytes: 128 * 1024 * 1024,
+            idle_secs: 30 * 60,
+            disk_bytes: 2 * 1024 * 1024 * 1024,
+            min_available_memory_bytes: 200 * 1024 * 1024,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "text".into(),
+            level: "info,symphonia=warn,symphonia_format_ogg=warn,symphonia_bundle_mp3=warn".into(),
+        }
+    }
+}
+
+impl Config {
+    pub fn db_path(&self) -> PathBuf {
+        self.data.join("tonearm.db")
+    }
+    pub fn media_dir(&self) -> PathBuf {
+        self.data.join("media")
+    }
+    pub fn cache_dir(&self) -> PathBuf {
+        self.data.join("cache")
+    }
+    /// The folders to scan: the configured ones, or the data dir's media folder.
+    pub fn library_dirs(&self) -> Vec<PathBuf> {
+        if self.library.is_empty() {
+            vec![self.media_dir()]
+        } else {
+            self.library.clone()
+        }
+    }
+}

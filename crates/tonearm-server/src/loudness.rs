@@ -1,0 +1,77 @@
+//! Track loudness for `normalize=1`: measured in the background after a scan, or on first use.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use std::path::PathBuf;
+use tonearm_media::layout::frames_at_48k;
+use tonearm_media::loudness::{measure, normalization_gain, Loudness};
+use tonearm_store::TrackSource;
+
+async fn measure_and_store(st: &AppState, src: &TrackSource) -> ApiResult<Loudness> {
+    let path = PathBuf::from(&src.path);
+    let frames = frames_at_48k(src.frames as u64, src.sample_rate as u32);
+    let l = tokio::task::spawn_blocking(move || measure(&path, frames))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "unreadable",
+                e.to_string(),
+            )
+        })?;
+    // Silence measures -inf: store the gate floor so it is not measured again.
+    let lufs = if l.integrated_lufs.is_finite() {
+        l.integrated_lufs
+    } else {
+        -70.0
+    };
+    st.store.set_loudness(&src.id, lufs, l.true_peak).await?;
+    Ok(Loudness {
+        integrated_lufs: lufs,
+        true_peak: l.true_peak,
+    })
+}
+
+/// The linear normalization gain of a track, measuring it first if it never was.
+pub async fn track_gain(st: &AppState, src: &TrackSource) -> ApiResult<f32> {
+    if let (Some(lufs), Some(tp)) = (src.loudness_lufs, src.true_peak) {
+        return Ok(normalization_gain(Loudness {
+            integrated_lufs: lufs,
+            true_peak: tp,
+        }));
+    }
+    let _one_at_a_time = st.loudness_lock.lock().await;
+    // Someone may have measured it while we waited.
+    let fresh = st
+        .store
+        .track_source(&src.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("track"))?;
+    if let (Some(lufs), Some(tp)) = (fresh.loudness_lufs, fresh.true_peak) {
+        return Ok(normalization_gain(Loudness {
+            integrated_lufs: lufs,
+            true_peak: tp,
+        }));
+    }
+    Ok(normalization_gain(measure_and_store(st, &fresh).await?))
+}
+
+/// Measures every track that has no loudness yet, one at a time (a low-priority background job).
+pub async fn measure_missing(st: AppState) {
+    let Ok(ids) = st.store.tracks_without_loudness(100_000).await else {
+        return;
+    };
+    for id in ids {
+        let _one_at_a_time = st.loudness_lock.lock().await;
+        let Ok(Some(src)) = st.store.track_source(&id).await else {
+            continue;
+        };
+        if src.loudness_lufs.is_some() {
+            continue;
+        }
+        if let Err(e) = measure_and_store(&st, &src).await {
+            tracing::warn!(track = %id, error = %e.message, "loudness measurement failed");
+        }
+    }
+}

@@ -1,0 +1,182 @@
+//! Catalog reads: tracks, albums, artists and covers.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+use tonearm_library::text::fold;
+use tonearm_store::TrackFilter;
+
+/// Most items a page may hold.
+pub const MAX_LIMIT: i64 = 500;
+
+#[derive(Debug, Deserialize)]
+pub struct TrackQuery {
+    q: Option<String>,
+    artist: Option<String>,
+    album: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// `GET /api/tracks?q=&artist=&album=&limit=&offset=`
+pub async fn list_tracks(
+    State(st): State<AppState>,
+    q: Result<Query<TrackQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = q?;
+    let limit = q.limit.unwrap_or(100);
+    let offset = q.offset.unwrap_or(0);
+    if !(1..=MAX_LIMIT).contains(&limit) || offset < 0 {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1..={MAX_LIMIT} and offset >= 0"
+        )));
+    }
+    let words = q.q.as_deref().map(fold).unwrap_or_default();
+    let filter = TrackFilter {
+        words: words
+            .split_whitespace()
+            .take(16)
+            .map(str::to_string)
+            .collect(),
+        artist: q.artist.filter(|s| !s.is_empty()),
+        album: q.album.filter(|s| !s.is_empty()),
+        limit,
+        offset,
+    };
+    let (items, total) = st.store.tracks(&filter).await?;
+    Ok(
+        Json(json!({ "items": items, "total": total, "limit": limit, "offset": offset }))
+            .into_response(),
+    )
+}
+
+/// `GET /api/tracks/{id}`
+pub async fn get_track(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let t = st
+        .store
+        .track(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("track"))?;
+    Ok(Json(t).into_response())
+}
+
+/// `GET /api/albums`
+pub async fn list_albums(State(st): State<AppState>) -> ApiResult<Response> {
+    let items = st.store.albums().await?;
+    Ok(Json(json!({ "total": items.len(), "items": items })).into_response())
+}
+
+/// `GET /api/albums/{id}`: the album and its tracks in order.
+pub async fn get_album(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let album = st
+        .store
+        .album(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("album"))?;
+    let filter = TrackFilter {
+        album: Some(id),
+        limit: 10_000,
+        ..Default::default()
+    };
+    let (tracks, _) = st.store.tracks(&filter).await?;
+    Ok(Json(json!({ "album": album, "tracks": tracks })).into_response())
+}
+
+/// `GET /api/artists`
+pub async fn list_artists(State(st): State<AppState>) -> ApiResult<Response> {
+    let items = st.store.artists().await?;
+    Ok(Json(json!({ "total": items.len(), "items": items })).into_response())
+}
+
+/// `GET /api/artists/{id}`: the artist and the albums they appear on.
+pub async fn get_artist(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+    let artist = st
+        .store
+        .artist(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("artist"))?;
+    let albums = st.store.artist_albums(&id).await?;
+    Ok(Json(json!({ "artist": artist, "albums": albums })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CoverQuery {
+    size: Option<u32>,
+}
+
+/// `GET /api/tracks/{id}/cover?size=N`: JPEG fitted in N×N (default 300), cached on disk.
+pub async fn get_cover(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    q: Result<Query<CoverQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = q?;
+    let size = q.size.unwrap_or(300);
+    if !(16..=2000).contains(&size) {
+        return Err(ApiError::bad_request("size must be 16..=2000"));
+    }
+    let src = st
+        .store
+        .track_source(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("track"))?;
+    let cover = src
+        .cover
+        .clone()
+        .ok_or_else(|| ApiError::not_found("cover"))?;
+    let etag = format!("\"cover-{}-{}-{:x}\"", src.id, size, src.mtime_ms);
+    let cache_headers = [
+        (header::ETAG, etag.clone()),
+        (header::CACHE_CONTROL, "private, max-age=86400".to_string()),
+    ];
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, cache_headers).into_response());
+    }
+    let dir = st.config.cache_dir().join("covers");
+    let file = dir.join(format!("{}-{}-{:x}.jpg", src.id, size, src.mtime_ms));
+    let bytes = match tokio::fs::read(&file).await {
+        Ok(b) => b,
+        Err(_) => {
+            let path = std::path::PathBuf::from(&src.path);
+            let made = tokio::task::spawn_blocking(move || {
+                let original = tonearm_library::cover::original_cover(&path, &cover)?;
+                tonearm_library::cover::resize_to_jpeg(&original, size)
+            })
+            .await
+            .map_err(ApiError::internal)?;
+            let jpeg = made.map_err(|e| match e {
+                tonearm_library::cover::CoverError::Missing => ApiError::not_found("cover"),
+                other => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "bad_cover",
+                    other.to_string(),
+                ),
+            })?;
+            // Atomic: a concurrent reader sees the whole file or none.
+            let tmp = file.with_extension(format!("{}.tmp", rand::random::<u32>()));
+            if tokio::fs::create_dir_all(&dir).await.is_ok()
+                && tokio::fs::write(&tmp, &jpeg).await.is_ok()
+            {
+                let _ = tokio::fs::rename(&tmp, &file).await;
+            }
+            jpeg
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "image/jpeg".to_string())],
+        cache_headers,
+        bytes,
+    )
+        .into_response())
+}

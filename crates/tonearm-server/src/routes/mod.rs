@@ -1,0 +1,6 @@
+//! HTTP handlers: thin layers that parse a request, call domain code and shape the answer.
+
+pub mod catalog;
+pub mod library;
+pub mod ops;
+pub mod stream;

@@ -1,0 +1,34 @@
+//! Shared server state handed to every handler.
+
+use crate::config::Config;
+use crate::stream_cache::ChunkCache;
+use metrics_exporter_prometheus::PrometheusHandle;
+use std::sync::atomic::AtomicI64;
+use std::sync::Arc;
+use std::time::Instant;
+use tonearm_library::ScanProgress;
+use tonearm_store::Store;
+
+/// Cheap to clone; everything inside is shared.
+#[derive(Clone)]
+pub struct AppState(pub Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub config: Config,
+    pub scan: Arc<ScanProgress>,
+    pub cache: Arc<ChunkCache>,
+    pub started: Instant,
+    pub metrics: Option<PrometheusHandle>,
+    /// Streams being sent right now.
+    pub active_streams: Arc<AtomicI64>,
+    /// One loudness measurement at a time: they decode whole tracks.
+    pub loudness_lock: tokio::sync::Mutex<()>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
