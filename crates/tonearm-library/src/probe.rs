@@ -58,6 +58,16 @@ fn parse_gain(s: &str) -> Option<f64> {
     t.trim().parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// The number at the start of "3/10", " 07 ", "2 of 3".
+fn leading_number(s: &str) -> Option<i64> {
+    let digits: String = s
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.parse().ok().filter(|n| *n > 0)
+}
+
 /// Checks that the audio is actually decodable from start to (declared) end, and returns the
 /// playable frame count. A truncated file declares more frames than it holds; seeking near the
 /// declared end and decoding finds that without decoding the whole file.
@@ -154,8 +164,15 @@ pub fn probe_file(path: &Path, size: i64, mtime_ms: i64) -> Result<NewTrack, Pro
         .and_then(|t| t.date())
         .map(|d| d.year as i64)
         .filter(|y| *y > 0);
-    let track_no = tag.and_then(|t| t.track()).map(i64::from);
-    let disc_no = tag.and_then(|t| t.disk()).map(i64::from);
+    // Some writers store "3/10" where the reader expects a bare number: take the leading digits.
+    let track_no = tag
+        .and_then(|t| t.track())
+        .map(i64::from)
+        .or_else(|| key(ItemKey::TrackNumber).and_then(|s| leading_number(&s)));
+    let disc_no = tag
+        .and_then(|t| t.disk())
+        .map(i64::from)
+        .or_else(|| key(ItemKey::DiscNumber).and_then(|s| leading_number(&s)));
     let has_picture = tag.is_some_and(|t| !t.pictures().is_empty());
     let cover = if has_picture {
         Some("embedded".to_string())
@@ -222,5 +239,13 @@ mod tests {
         assert_eq!(parse_gain("0.988"), Some(0.988));
         assert_eq!(parse_gain("loud"), None);
         assert_eq!(parse_gain("NaN"), None);
+    }
+
+    #[test]
+    fn track_numbers_tolerate_totals() {
+        assert_eq!(leading_number("3/10"), Some(3));
+        assert_eq!(leading_number(" 07 "), Some(7));
+        assert_eq!(leading_number("x"), None);
+        assert_eq!(leading_number("0"), None);
     }
 }

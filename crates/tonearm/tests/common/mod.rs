@@ -1,0 +1,275 @@
+//! Test harness: the real `tonearm` binary on a loopback port with a temp data dir, real HTTP,
+//! generated audio, and ffmpeg/ffprobe as the independent judge.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tonearm_media::synth::{write_wav, Pcm};
+
+/// A running server process. Killed on drop.
+pub struct TestServer {
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    pub child: Child,
+    pub client: reqwest::Client,
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tonearm")
+}
+
+impl TestServer {
+    /// Starts a server whose library is `<tmp>/lib`, filled by `fill` first, and waits for the
+    /// start-up scan to finish.
+    pub async fn start(fill: impl FnOnce(&Path)) -> TestServer {
+        Self::start_with(fill, &[]).await
+    }
+
+    pub async fn start_with(fill: impl FnOnce(&Path), env: &[(&str, &str)]) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let lib = dir.path().join("lib");
+        std::fs::create_dir_all(&lib).unwrap();
+        fill(&lib);
+        let mut cmd = Command::new(bin());
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(dir.path().join("data"))
+            .arg("--library")
+            .arg(&lib)
+            .env_remove("TONEARM_CONFIG")
+            .env_remove("TONEARM_DATA")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn tonearm");
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read listening line");
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        let server = TestServer {
+            base,
+            dir,
+            child,
+            client: reqwest::Client::new(),
+        };
+        server.wait_scan_done().await;
+        server
+    }
+
+    pub fn lib(&self) -> PathBuf {
+        self.dir.path().join("lib")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert!(r.status().is_success(), "GET {path} -> {}", r.status());
+        r.json().await.expect("json")
+    }
+
+    /// Polls `check` until it returns `Some`, failing after `secs` seconds. For waiting on
+    /// background work the server reports (scan status, metrics), never on a guessed delay.
+    pub async fn until<T, F, Fut>(&self, secs: u64, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(v) = check().await {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    pub async fn wait_scan_done(&self) -> Value {
+        self.until(120, "scan to finish", || async {
+            let r = self
+                .client
+                .get(self.url("/api/library/scan"))
+                .send()
+                .await
+                .ok()?;
+            let s: Value = r.json().await.ok()?;
+            (s["running"] == false && s["finished_at_ms"].as_u64().unwrap_or(0) > 0).then_some(s)
+        })
+        .await
+    }
+
+    /// Starts a rescan and waits for it.
+    pub async fn rescan(&self) -> Value {
+        let r = self
+            .client
+            .post(self.url("/api/library/scan"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        self.wait_scan_done().await
+    }
+
+    /// All tracks, keyed by title.
+    pub async fn tracks_by_title(&self) -> std::collections::HashMap<String, Value> {
+        let v = self.json("/api/tracks?limit=500").await;
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["title"].as_str().unwrap().to_string(), t.clone()))
+            .collect()
+    }
+
+    pub async fn track_id(&self, title: &str) -> String {
+        let all = self.tracks_by_title().await;
+        all.get(title)
+            .unwrap_or_else(|| panic!("no track {title:?}; have {:?}", all.keys()))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// The value of a Prometheus sample line starting with `name` (labels included).
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self.get("/metrics").await.text().await.unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .find_map(|l| {
+                l.strip_prefix(name)
+                    .and_then(|rest| rest.trim().parse::<f64>().ok())
+            })
+            .unwrap_or(0.0)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes a 16-bit WAV.
+pub fn wav(path: &Path, pcm: &Pcm) {
+    write_wav(std::fs::File::create(path).unwrap(), pcm).unwrap();
+}
+
+/// Runs ffmpeg, panicking with its stderr on failure.
+pub fn ffmpeg(args: &[&str]) {
+    let out = Command::new("ffmpeg")
+        .arg("-y")
+        .args(["-v", "error"])
+        .args(args)
+        .output()
+        .expect("ffmpeg must be installed");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Encodes `src` (a WAV) to `dst` with extra ffmpeg arguments (codec, metadata).
+pub fn encode(src: &Path, dst: &Path, extra: &[&str]) {
+    let mut args = vec!["-i", src.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.push(dst.to_str().unwrap());
+    ffmpeg(&args);
+}
+
+/// Decodes a file with ffmpeg into interleaved f32; any decoder complaint fails the test.
+/// Returns (samples, channels, sample_rate).
+pub fn decode_strict(path: &Path) -> (Vec<f32>, usize, u32) {
+    let (ch, rate) = probe_stream(path);
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-xerror", "-i"])
+        .arg(path)
+        .args(["-f", "f32le", "-"])
+        .output()
+        .expect("ffmpeg");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && err.trim().is_empty(),
+        "ffmpeg could not decode {}: {err}",
+        path.display()
+    );
+    let samples = out
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    (samples, ch, rate)
+}
+
+/// (channels, sample_rate) of the first audio stream, per ffprobe.
+pub fn probe_stream(path: &Path) -> (usize, u32) {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            "a:0",
+            "-show_entries",
+            "stream=channels,sample_rate",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    let s = String::from_utf8_lossy(&out.stdout);
+    let mut parts = s.trim().split(',');
+    let rate = parts.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+    let ch = parts.next().and_then(|x| x.parse().ok()).unwrap_or(0);
+    (ch, rate)
+}
+
+/// ffprobe's format duration in seconds.
+pub fn probe_duration(path: &Path) -> f64 {
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(-1.0)
+}
+
+/// Writes bytes to a temp file with the given extension and returns its path.
+pub fn to_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
