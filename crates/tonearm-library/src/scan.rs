@@ -250,7 +250,13 @@ async fn scan_root(
                 Err(_) => return,
             };
             let Ok((path, stamp)) = next else { return };
-            let outcome = match probe_file(&path, stamp.size_bytes, stamp.mtime_ms) {
+            // A decoder bug on a hostile file must cost that file, not the scan.
+            let probed =
+                std::panic::catch_unwind(|| probe_file(&path, stamp.size_bytes, stamp.mtime_ms))
+                    .unwrap_or_else(|_| {
+                        Err(crate::ProbeError("the decoder crashed on this file".into()))
+                    });
+            let outcome = match probed {
                 Ok(t) => Outcome::Track(Box::new(t)),
                 Err(e) => Outcome::Issue(ScanIssue {
                     path: path.to_string_lossy().to_string(),

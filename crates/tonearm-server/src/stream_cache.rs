@@ -311,7 +311,22 @@ impl ChunkCache {
         drop(running);
         let cache = self.clone();
         let (plan, path, job2) = (plan.clone(), path.to_path_buf(), job.clone());
-        tokio::task::spawn_blocking(move || cache.make_chunk(key, &plan, &path, spec, &job2));
+        tokio::task::spawn_blocking(move || {
+            // A decoder bug on a hostile file must fail this chunk, not hang its readers.
+            let run = std::panic::AssertUnwindSafe(|| {
+                cache.make_chunk(key.clone(), &plan, &path, spec, &job2)
+            });
+            if std::panic::catch_unwind(run).is_err() {
+                tracing::error!(chunk = key.chunk, track = %key.stream.track_id, "encoder panicked");
+                cache.stats.encodes_failed.fetch_add(1, Ordering::Relaxed);
+                job2.fail();
+                if let Ok(mut running) = cache.running.lock() {
+                    if running.get(&key).is_some_and(|j| Arc::ptr_eq(j, &job2)) {
+                        running.remove(&key);
+                    }
+                }
+            }
+        });
         ChunkReader {
             source: Source::Running(job, rx),
         }

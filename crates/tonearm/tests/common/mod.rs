@@ -21,6 +21,37 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_tonearm")
 }
 
+/// Starts `tonearm serve` on a free port over `dir/data` with library `dir/lib`, and returns the
+/// process with its base URL (read from the "listening on" line).
+pub fn spawn_server(dir: &Path, env: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = Command::new(bin());
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.join("data"))
+        .arg("--library")
+        .arg(dir.join("lib"))
+        .env_remove("TONEARM_CONFIG")
+        .env_remove("TONEARM_DATA")
+        .env_remove("TONEARM_LIBRARY")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn tonearm");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read listening line");
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    (child, base)
+}
+
 impl TestServer {
     /// Starts a server whose library is `<tmp>/lib`, filled by `fill` first, and waits for the
     /// start-up scan to finish.
@@ -30,33 +61,9 @@ impl TestServer {
 
     pub async fn start_with(fill: impl FnOnce(&Path), env: &[(&str, &str)]) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
-        let lib = dir.path().join("lib");
-        std::fs::create_dir_all(&lib).unwrap();
-        fill(&lib);
-        let mut cmd = Command::new(bin());
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(dir.path().join("data"))
-            .arg("--library")
-            .arg(&lib)
-            .env_remove("TONEARM_CONFIG")
-            .env_remove("TONEARM_DATA")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn tonearm");
-        let stdout = child.stdout.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read listening line");
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
+        std::fs::create_dir_all(dir.path().join("lib")).unwrap();
+        fill(&dir.path().join("lib"));
+        let (child, base) = spawn_server(dir.path(), env);
         let server = TestServer {
             base,
             dir,
@@ -65,6 +72,16 @@ impl TestServer {
         };
         server.wait_scan_done().await;
         server
+    }
+
+    /// Stops the process and starts a new one on the same data dir (what survives a restart).
+    pub async fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, base) = spawn_server(self.dir.path(), &[]);
+        self.child = child;
+        self.base = base;
+        self.wait_scan_done().await;
     }
 
     pub fn lib(&self) -> PathBuf {
@@ -247,24 +264,28 @@ pub fn probe_stream(path: &Path) -> (usize, u32) {
     (ch, rate)
 }
 
-/// ffprobe's format duration in seconds.
-pub fn probe_duration(path: &Path) -> f64 {
+/// ffprobe's (start_time, duration) of the container in seconds. For MP3, ffprobe counts the
+/// duration over all frames including encoder delay and padding (it does so for ffmpeg's own
+/// LAME output too) and reports the delay as a positive start time.
+pub fn probe_duration(path: &Path) -> (f64, f64) {
     let out = Command::new("ffprobe")
         .args([
             "-v",
             "error",
             "-show_entries",
-            "format=duration",
+            "format=start_time,duration",
             "-of",
             "csv=p=0",
         ])
         .arg(path)
         .output()
         .expect("ffprobe");
-    String::from_utf8_lossy(&out.stdout)
+    let s = String::from_utf8_lossy(&out.stdout);
+    let mut parts = s
         .trim()
-        .parse()
-        .unwrap_or(-1.0)
+        .split(',')
+        .map(|x| x.parse::<f64>().unwrap_or(-1.0));
+    (parts.next().unwrap_or(-1.0), parts.next().unwrap_or(-1.0))
 }
 
 /// Writes bytes to a temp file with the given extension and returns its path.
