@@ -73,7 +73,8 @@ impl StreamPlan {
                     unit_count,
                     unit_bytes,
                     last_unit_bytes: unit_bytes,
-                    units_per_chunk: 256,
+                    // ~2.3 s: a seek into the middle of a chunk waits for at most this much encoding.
+                    units_per_chunk: 96,
                 };
                 plan.header = crate::mp3_info::info_frame(&plan);
                 plan
@@ -101,7 +102,7 @@ impl StreamPlan {
                         packet_bytes,
                         last_packets as usize,
                     )) as u64,
-                    units_per_chunk: 16,
+                    units_per_chunk: 4,
                 };
                 plan.header = crate::ogg_opus::header_pages(&plan);
                 plan

@@ -1,6 +1,6 @@
 //! EBU R128 loudness: measured once per track, applied as gain at transcode time.
 
-use crate::resample::Pcm48k;
+use crate::decode::AudioReader;
 use crate::MediaError;
 use std::path::Path;
 
@@ -16,40 +16,33 @@ pub struct Loudness {
     pub true_peak: f64,
 }
 
-/// Measures a file as it would be streamed (48 kHz, 1 or 2 channels).
-pub fn measure(path: &Path, frames_48k: u64) -> Result<Loudness, MediaError> {
-    let mut pcm = Pcm48k::open(path, 0, frames_48k, 1.0)?;
-    let ch = pcm.channels();
+/// Measures a file at its own sample rate (no resampling: EBU R128 is defined for any rate, and
+/// decoding alone is several times cheaper than decoding plus resampling).
+pub fn measure(path: &Path) -> Result<Loudness, MediaError> {
+    let mut reader = AudioReader::open(path)?;
+    let info = reader.info().clone();
+    let codec = |e: ebur128::Error| MediaError::Codec(format!("loudness meter: {e}"));
     let mode = ebur128::Mode::I | ebur128::Mode::TRUE_PEAK;
-    let mut meter = ebur128::EbuR128::new(ch as u32, 48_000, mode)
-        .map_err(|e| MediaError::Codec(e.to_string()))?;
-    if ch == 1 {
+    let mut meter =
+        ebur128::EbuR128::new(info.channels as u32, info.sample_rate, mode).map_err(codec)?;
+    if info.channels == 1 {
         // A mono file is heard on two speakers: count it as dual mono (+3 dB), as players do.
         meter
             .set_channel(0, ebur128::Channel::DualMono)
-            .map_err(|e| MediaError::Codec(e.to_string()))?;
+            .map_err(codec)?;
     }
-    let mut buf = Vec::with_capacity(48_000 * ch);
-    let mut left = frames_48k;
-    while left > 0 {
-        let n = left.min(48_000) as usize;
+    let mut buf = Vec::new();
+    loop {
         buf.clear();
-        pcm.fill(&mut buf, n)?;
-        meter
-            .add_frames_f32(&buf)
-            .map_err(|e| MediaError::Codec(e.to_string()))?;
-        left -= n as u64;
+        if reader.read(&mut buf)? == 0 {
+            break;
+        }
+        meter.add_frames_f32(&buf).map_err(codec)?;
     }
-    let integrated_lufs = meter
-        .loudness_global()
-        .map_err(|e| MediaError::Codec(e.to_string()))?;
+    let integrated_lufs = meter.loudness_global().map_err(codec)?;
     let mut true_peak = 0f64;
-    for c in 0..ch as u32 {
-        true_peak = true_peak.max(
-            meter
-                .true_peak(c)
-                .map_err(|e| MediaError::Codec(e.to_string()))?,
-        );
+    for c in 0..info.channels as u32 {
+        true_peak = true_peak.max(meter.true_peak(c).map_err(codec)?);
     }
     Ok(Loudness {
         integrated_lufs,

@@ -132,6 +132,9 @@ fn encode_opus_chunk(
     Ok(())
 }
 
+/// A chunk index and its bytes.
+type EncodedChunk = (u64, Vec<u8>);
+
 /// Encodes the whole stream (header and every chunk, `threads` chunks at a time) into memory.
 /// Used by the CLI, benchmarks and tests; the server streams chunks instead.
 pub fn transcode_to_vec(
@@ -142,7 +145,7 @@ pub fn transcode_to_vec(
 ) -> Result<Vec<u8>, MediaError> {
     let chunks = plan.chunk_count();
     let next = std::sync::atomic::AtomicU64::new(0);
-    let results: Vec<Result<Vec<(u64, Vec<u8>)>, MediaError>> = std::thread::scope(|s| {
+    let results: Vec<Result<Vec<EncodedChunk>, MediaError>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads.max(1))
             .map(|_| {
                 s.spawn(|| {

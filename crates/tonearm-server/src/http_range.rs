@@ -26,9 +26,13 @@ pub enum Decision {
     Unsatisfiable,
 }
 
+/// A range that lies outside the representation (answered with 416).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
 /// Parses a single byte range against a length. `Ok(None)` means "ignore the header" (a syntax
-/// the server may ignore, e.g. multiple ranges or another unit); `Err(())` means unsatisfiable.
-pub fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
+/// the server may ignore, e.g. multiple ranges or another unit).
+pub fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, Unsatisfiable> {
     let Some(spec) = value.trim().strip_prefix("bytes=") else {
         return Ok(None);
     };
@@ -45,7 +49,7 @@ pub fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
             return Ok(None);
         };
         if n == 0 || len == 0 {
-            return Err(());
+            return Err(Unsatisfiable);
         }
         return Ok(Some((len - n.min(len), len)));
     }
@@ -61,7 +65,7 @@ pub fn parse_range(value: &str, len: u64) -> Result<Option<(u64, u64)>, ()> {
         }
     };
     if start >= len {
-        return Err(());
+        return Err(Unsatisfiable);
     }
     Ok(Some((start, end_incl + 1)))
 }
@@ -121,7 +125,7 @@ pub fn decide(headers: &HeaderMap, v: &Validators, len: u64) -> Decision {
     match parse_range(range, len) {
         Ok(Some((start, end))) => Decision::Partial { start, end },
         Ok(None) => Decision::Full,
-        Err(()) => Decision::Unsatisfiable,
+        Err(Unsatisfiable) => Decision::Unsatisfiable,
     }
 }
 
@@ -164,8 +168,8 @@ mod tests {
         assert_eq!(parse_range("bytes=-100", 1000), Ok(Some((900, 1000))));
         assert_eq!(parse_range("bytes=-5000", 1000), Ok(Some((0, 1000))));
         assert_eq!(parse_range("bytes=990-5000", 1000), Ok(Some((990, 1000))));
-        assert_eq!(parse_range("bytes=1000-", 1000), Err(()));
-        assert_eq!(parse_range("bytes=-0", 1000), Err(()));
+        assert_eq!(parse_range("bytes=1000-", 1000), Err(Unsatisfiable));
+        assert_eq!(parse_range("bytes=-0", 1000), Err(Unsatisfiable));
         assert_eq!(parse_range("bytes=5-1", 1000), Ok(None));
         assert_eq!(parse_range("bytes=0-1,5-6", 1000), Ok(None));
         assert_eq!(parse_range("items=0-1", 1000), Ok(None));

@@ -3,14 +3,12 @@
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use std::path::PathBuf;
-use tonearm_media::layout::frames_at_48k;
 use tonearm_media::loudness::{measure, normalization_gain, Loudness};
 use tonearm_store::TrackSource;
 
 async fn measure_and_store(st: &AppState, src: &TrackSource) -> ApiResult<Loudness> {
     let path = PathBuf::from(&src.path);
-    let frames = frames_at_48k(src.frames as u64, src.sample_rate as u32);
-    let l = tokio::task::spawn_blocking(move || measure(&path, frames))
+    let l = tokio::task::spawn_blocking(move || measure(&path))
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| {

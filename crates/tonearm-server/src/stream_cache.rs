@@ -552,3 +552,99 @@ pub fn rss_bytes() -> u64 {
         .map(|pages| pages * 4096)
         .unwrap_or(0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(chunk: u64) -> ChunkKey {
+        ChunkKey {
+            stream: StreamKey {
+                track_id: "t".into(),
+                format: Format::Mp3,
+                quality: Quality::Low,
+                gain_milli: 1000,
+                stamp: 1,
+            },
+            chunk,
+        }
+    }
+
+    fn cache(memory_bytes: u64, idle_secs: u64) -> (tempfile::TempDir, Arc<ChunkCache>) {
+        let dir = tempfile::tempdir().unwrap();
+        let config = CacheConfig {
+            memory_bytes,
+            idle_secs,
+            disk_bytes: 10_000,
+            min_available_memory_bytes: 1000,
+        };
+        let c = ChunkCache::new(config, dir.path().join("t"));
+        (dir, c)
+    }
+
+    #[test]
+    fn memory_stays_within_budget_evicting_least_recently_used() {
+        let (_d, c) = cache(250, 3600);
+        c.insert_memory(key(0), Bytes::from(vec![0; 100]));
+        c.insert_memory(key(1), Bytes::from(vec![1; 100]));
+        // Touch chunk 0 so chunk 1 is the least recently used.
+        c.mem
+            .lock()
+            .unwrap()
+            .map
+            .get_mut(&key(0))
+            .unwrap()
+            .last_access = Instant::now() + Duration::from_secs(1);
+        c.insert_memory(key(2), Bytes::from(vec![2; 100]));
+        let mem = c.mem.lock().unwrap();
+        assert_eq!(mem.bytes, 200);
+        assert!(mem.map.contains_key(&key(0)) && mem.map.contains_key(&key(2)));
+        assert!(!mem.map.contains_key(&key(1)));
+        drop(mem);
+        // Larger than the whole budget: not cached at all.
+        c.insert_memory(key(3), Bytes::from(vec![3; 300]));
+        assert_eq!(c.memory_usage(), (2, 200));
+    }
+
+    #[test]
+    fn sweep_drops_idle_entries_and_sheds_half_under_pressure() {
+        let (_d, c) = cache(10_000, 0);
+        c.insert_memory(key(0), Bytes::from(vec![0; 10]));
+        assert_eq!(c.sweep(None), 1, "idle longer than 0 s");
+        let (_d, c) = cache(10_000, 3600);
+        for k in 0..6 {
+            c.insert_memory(key(k), Bytes::from(vec![0; 10]));
+        }
+        assert_eq!(
+            c.sweep(Some(1_000_000)),
+            0,
+            "plenty of memory: nothing dropped"
+        );
+        assert_eq!(c.sweep(Some(10)), 3, "short of memory: half dropped");
+        assert_eq!(c.memory_usage(), (3, 30));
+    }
+
+    #[test]
+    fn disk_cache_is_bounded_and_rejects_wrong_lengths() {
+        let dir = tempfile::tempdir().unwrap();
+        let disk = DiskCache::open(dir.path().join("d"), 2500);
+        for k in 0..5 {
+            disk.put(&key(k), &vec![k as u8; 1000]);
+        }
+        let total: u64 = std::fs::read_dir(dir.path().join("d"))
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum();
+        assert!(total <= 2500, "disk cache holds {total} bytes");
+        assert_eq!(
+            disk.get(&key(4), 1000).as_deref(),
+            Some(&vec![4u8; 1000][..])
+        );
+        assert_eq!(
+            disk.get(&key(4), 999),
+            None,
+            "a file of the wrong length is never served"
+        );
+        assert_eq!(disk.get(&key(4), 1000), None, "and it was removed");
+    }
+}

@@ -241,3 +241,29 @@ async fn first_run_on_an_empty_data_dir_offers_the_demo_library() {
         .collect();
     assert!(titles.contains(&"Sunrise (C major, 120 BPM)"), "{titles:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_lets_in_flight_responses_finish() {
+    let mut s =
+        TestServer::start(|lib| wav(&lib.join("big.wav"), &sine(440.0, 60.0, 48_000, 2, 0.3)))
+            .await;
+    let id = s.track_id("big").await;
+    let len = std::fs::metadata(s.lib().join("big.wav")).unwrap().len() as usize;
+    let mut r = s.get(&format!("/api/tracks/{id}/stream")).await;
+    let mut got = r.chunk().await.unwrap().unwrap().len();
+    // SIGTERM while the body is still being sent.
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    while let Some(c) = r.chunk().await.unwrap() {
+        got += c.len();
+    }
+    assert_eq!(got, len, "the response in flight was completed");
+    let status = s.child.wait().unwrap();
+    assert!(status.success(), "clean exit after shutdown: {status:?}");
+    // New connections are refused once it has stopped.
+    assert!(s.client.get(s.url("/health")).send().await.is_err());
+}
