@@ -104,14 +104,20 @@ fn verify_audio(path: &Path) -> Result<(tonearm_media::SourceInfo, u64), ProbeEr
         }
         _ => {
             // No declared length (e.g. raw MP3 without a Xing header): count by decoding.
-            let mut reader = AudioReader::open(path)?;
+            let mut counter = AudioReader::open(path)?;
             let mut n = 0u64;
             loop {
                 buf.clear();
-                match reader.read(&mut buf)? {
+                match counter.read(&mut buf)? {
                     0 => break,
                     k => n += k as u64,
                 }
+            }
+            if counter.bad_packets > 0 {
+                return Err(ProbeError(format!(
+                    "{} damaged audio packets",
+                    counter.bad_packets
+                )));
             }
             n
         }

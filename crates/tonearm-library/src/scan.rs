@@ -1,13 +1,13 @@
 //! Walking library folders and bringing the catalog in step with them.
 //!
-//! Incremental: a file whose size and mtime match the catalog is not opened again; files gone
-//! from disk are removed. Parallel: one walker thread feeds a bounded queue read by one prober
-//! per core. Memory is bounded by the queues and the write batch, not by the number of changed
-//! files: results are written in transactions of [`BATCH`] as they arrive.
+//! A pipeline of bounded queues: walker thread → differ (compares a batch of stamps with the
+//! catalog) → one prober per core → writer (transactions of [`BATCH`]). Incremental: a file whose
+//! size and mtime match is not opened again, only marked as seen by this scan; at the end, files
+//! under the root that the scan did not see are removed. No stage holds the library's file list,
+//! so memory stays flat whatever the library size.
 
 use crate::probe::probe_file;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,6 +32,8 @@ pub enum ScanError {
     Store(#[from] StoreError),
     #[error("a scan is already running")]
     Busy,
+    #[error("scan task failed: {0}")]
+    Internal(String),
 }
 
 /// Live counters of the current (or last) scan, shared with the API and the progress bar.
@@ -182,58 +184,97 @@ async fn scan_roots(
         removed: 0,
         elapsed_ms: 0,
     };
+    // A generation number for this scan: rows it sees are stamped with it.
+    let scan_id = now_ms() as i64;
     for root in roots {
         let root = std::fs::canonicalize(root).map_err(|e| ScanError::Root(root.clone(), e))?;
-        let mut prefix = root.to_string_lossy().to_string();
-        if !prefix.ends_with(std::path::MAIN_SEPARATOR) {
-            prefix.push(std::path::MAIN_SEPARATOR);
-        }
-        let known = store.file_stamps(&prefix).await?;
-        scan_root(store, root, known, progress, &mut report).await?;
+        scan_root(store, root, scan_id, progress, &mut report).await?;
     }
     Ok(report)
 }
 
+/// One walked file: its path and stamp.
+type Walked = (PathBuf, FileStamp);
+
 async fn scan_root(
     store: &Store,
     root: PathBuf,
-    known: HashMap<String, FileStamp>,
+    scan_id: i64,
     progress: &Arc<ScanProgress>,
     report: &mut ScanReport,
 ) -> Result<(), ScanError> {
-    let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<(PathBuf, FileStamp)>(256);
+    let mut prefix = root.to_string_lossy().to_string();
+    if !prefix.ends_with(std::path::MAIN_SEPARATOR) {
+        prefix.push(std::path::MAIN_SEPARATOR);
+    }
+    let (walk_tx, mut walk_rx) = tokio::sync::mpsc::channel::<Walked>(1024);
+    let (work_tx, work_rx) = tokio::sync::mpsc::channel::<Walked>(256);
     let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<Outcome>(256);
 
-    // Walker: compares stamps, queues changed files, returns the paths no longer on disk.
+    // Walker: lists audio files with their stamps. Returns how many entries it could not read.
     let walker_progress = progress.clone();
     let walker = tokio::task::spawn_blocking(move || {
-        let mut known = known;
-        for entry in walkdir::WalkDir::new(&root)
-            .follow_links(false)
-            .into_iter()
-            .flatten()
-        {
+        let mut unreadable = 0u64;
+        for entry in walkdir::WalkDir::new(&root).follow_links(false) {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read part of the library");
+                    unreadable += 1;
+                    continue;
+                }
+            };
             // Symlinks are skipped: they could point outside the library.
             if !entry.file_type().is_file() || !is_audio(entry.path()) {
                 continue;
             }
-            let Ok(meta) = entry.metadata() else { continue };
-            let stamp = stamp_of(&meta);
+            let Ok(meta) = entry.metadata() else {
+                unreadable += 1;
+                continue;
+            };
             walker_progress.found.fetch_add(1, Ordering::Relaxed);
-            let key = entry.path().to_string_lossy().to_string();
-            match known.remove(&key) {
-                Some(old) if old == stamp => {
-                    walker_progress.unchanged.fetch_add(1, Ordering::Relaxed);
-                }
-                _ => {
-                    if work_tx.send((entry.into_path(), stamp)).is_err() {
-                        break;
-                    }
-                }
+            if walk_tx
+                .blocking_send((entry.into_path(), stamp_of(&meta)))
+                .is_err()
+            {
+                break;
             }
         }
-        known.into_keys().collect::<Vec<_>>()
+        unreadable
     });
+
+    // Differ: compares a batch of walked files with the catalog; unchanged ones are marked seen,
+    // the rest go to the probers. Memory is one batch, whatever the library size.
+    let differ = {
+        let store = store.clone();
+        let progress = progress.clone();
+        tokio::spawn(async move {
+            let mut batch: Vec<Walked> = Vec::with_capacity(BATCH);
+            loop {
+                let more = walk_rx.recv_many(&mut batch, BATCH).await > 0;
+                if batch.is_empty() && !more {
+                    return Ok::<(), ScanError>(());
+                }
+                let paths: Vec<String> = batch
+                    .iter()
+                    .map(|(p, _)| p.to_string_lossy().to_string())
+                    .collect();
+                let known = store.stamps_for(&paths).await?;
+                let mut unchanged = Vec::new();
+                for ((path, stamp), key) in batch.drain(..).zip(paths) {
+                    if known.get(&key) == Some(&stamp) {
+                        unchanged.push(key);
+                    } else if work_tx.send((path, stamp)).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                progress
+                    .unchanged
+                    .fetch_add(unchanged.len() as u64, Ordering::Relaxed);
+                store.mark_seen(&unchanged, scan_id).await?;
+            }
+        })
+    };
 
     // Probers: one per core, each reading from the shared queue.
     let work_rx = Arc::new(Mutex::new(work_rx));
@@ -246,10 +287,10 @@ async fn scan_root(
         let tx = out_tx.clone();
         probers.push(tokio::task::spawn_blocking(move || loop {
             let next = match rx.lock() {
-                Ok(guard) => guard.recv(),
+                Ok(mut guard) => guard.blocking_recv(),
                 Err(_) => return,
             };
-            let Ok((path, stamp)) = next else { return };
+            let Some((path, stamp)) = next else { return };
             // A decoder bug on a hostile file must cost that file, not the scan.
             let probed =
                 std::panic::catch_unwind(|| probe_file(&path, stamp.size_bytes, stamp.mtime_ms))
@@ -287,26 +328,38 @@ async fn scan_root(
         }
         if tracks.len() >= BATCH {
             report.added_or_updated += tracks.len() as u64;
-            store.upsert_tracks(&tracks).await?;
+            store.upsert_tracks(&tracks, scan_id).await?;
             tracks.clear();
         }
         if issues.len() >= BATCH {
             report.failed += issues.len() as u64;
-            store.record_issues(&issues).await?;
+            store.record_issues(&issues, scan_id).await?;
             issues.clear();
         }
     }
     report.added_or_updated += tracks.len() as u64;
     report.failed += issues.len() as u64;
-    store.upsert_tracks(&tracks).await?;
-    store.record_issues(&issues).await?;
+    store.upsert_tracks(&tracks, scan_id).await?;
+    store.record_issues(&issues, scan_id).await?;
     for p in probers {
         let _ = p.await;
     }
-    let gone = walker.await.unwrap_or_default();
-    let removed = store.remove_paths(&gone).await?;
-    progress.removed.fetch_add(removed, Ordering::Relaxed);
-    report.removed += removed;
+    let differ_result = differ.await;
+    let unreadable = walker.await.unwrap_or(1);
+    match differ_result {
+        Ok(Ok(())) if unreadable == 0 => {
+            let removed = store.remove_unseen(&prefix, scan_id).await?;
+            progress.removed.fetch_add(removed, Ordering::Relaxed);
+            report.removed += removed;
+        }
+        Ok(Ok(())) => {
+            // Part of the tree could not be read (permissions, a disk going away): keep every
+            // track rather than mistake unreadable files for deleted ones.
+            tracing::warn!(unreadable, root = %prefix, "skipping removal of missing files");
+        }
+        Ok(Err(e)) => return Err(e),
+        Err(e) => return Err(ScanError::Internal(e.to_string())),
+    }
     report.found = progress.found.load(Ordering::Relaxed);
     report.unchanged = progress.unchanged.load(Ordering::Relaxed);
     Ok(())

@@ -17,6 +17,12 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::packet::Packet;
 use symphonia::core::units::Timestamp;
 
+/// Sample rates accepted from a file header.
+pub const MIN_RATE: u32 = 4_000;
+pub const MAX_RATE: u32 = 768_000;
+/// Most channels accepted from a file header.
+pub const MAX_CHANNELS: u16 = 32;
+
 /// The audio properties of a source, as its container declares them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceInfo {
@@ -113,6 +119,16 @@ impl AudioReader {
             return Err(MediaError::Corrupt(
                 "stream declares no channels or sample rate".into(),
             ));
+        }
+        // Headers are untrusted: an absurd rate or channel count would make the resampler or the
+        // buffers allocate without bound.
+        if !(MIN_RATE..=MAX_RATE).contains(&sample_rate) {
+            return Err(MediaError::Unsupported(format!(
+                "sample rate {sample_rate} Hz"
+            )));
+        }
+        if channels > MAX_CHANNELS {
+            return Err(MediaError::Unsupported(format!("{channels} channels")));
         }
         let decoder = if params.codec == CODEC_ID_OPUS {
             let ch = match channels {
@@ -257,12 +273,16 @@ impl AudioReader {
                 },
             };
             if !decoded {
-                // Keep the timeline: a damaged packet becomes silence of its declared length.
+                // Keep the timeline: a damaged packet becomes silence of its declared length
+                // (`dur` already excludes delay and padding). The length comes from the container,
+                // so it is bounded: no real packet lasts a second.
                 self.bad_packets += 1;
-                let dur = packet
-                    .dur
-                    .get()
-                    .saturating_sub(packet.trim_start.get() + packet.trim_end.get());
+                let dur = packet.dur.get();
+                if dur > self.info.sample_rate as u64 {
+                    return Err(MediaError::Corrupt(format!(
+                        "damaged packet claims {dur} frames"
+                    )));
+                }
                 self.scratch.resize(dur as usize * ch, 0.0);
             }
             let n = (self.scratch.len() / ch) as i64;

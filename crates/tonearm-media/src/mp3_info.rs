@@ -50,12 +50,17 @@ pub fn info_frame(plan: &StreamPlan) -> Vec<u8> {
         f[*p..*p + bytes.len()].copy_from_slice(bytes);
         *p += bytes.len();
     };
-    let frames = plan.unit_count() as u32;
-    let total = (plan.unit_count() as usize * size + size) as u32;
+    let frames = u32::try_from(plan.unit_count()).unwrap_or(u32::MAX);
+    // The byte count is a u32; a stream past 4 GiB (a 40-hour audiobook at 256k) omits it.
+    // The header is this one frame (the plan's header is not set yet while it is being built).
+    let total = u32::try_from((plan.unit_count() + 1) * size as u64).ok();
     put(b"Info", &mut p);
-    put(&0x0000_000Fu32.to_be_bytes(), &mut p); // frames, bytes, TOC, quality present
+    let flags: u32 = if total.is_some() { 0x0F } else { 0x0D }; // frames, [bytes], TOC, quality
+    put(&flags.to_be_bytes(), &mut p);
     put(&frames.to_be_bytes(), &mut p);
-    put(&total.to_be_bytes(), &mut p);
+    if let Some(total) = total {
+        put(&total.to_be_bytes(), &mut p);
+    }
     let toc: Vec<u8> = (0..100u32).map(|i| (i * 256 / 100) as u8).collect(); // CBR: linear
     put(&toc, &mut p);
     put(&0u32.to_be_bytes(), &mut p); // quality indicator
@@ -71,7 +76,7 @@ pub fn info_frame(plan: &StreamPlan) -> Vec<u8> {
     put(&[0x00], &mut p); // misc
     put(&[0x00], &mut p); // mp3 gain
     put(&[0x00, 0x00], &mut p); // preset + surround
-    put(&total.to_be_bytes(), &mut p); // music length
+    put(&total.unwrap_or(0).to_be_bytes(), &mut p); // music length
     put(&[0x00, 0x00], &mut p); // music CRC: unknown before encoding
     let crc = crc16(&f[..p]);
     f[p..p + 2].copy_from_slice(&crc.to_be_bytes());
@@ -103,6 +108,20 @@ mod tests {
         assert_eq!(
             u32::from_be_bytes(f[48..52].try_into().unwrap()) as u64,
             plan.total_len()
+        );
+    }
+
+    #[test]
+    fn streams_past_4_gib_omit_the_byte_count() {
+        // 40 hours at 256 kbps: 4.6 GB.
+        let plan = StreamPlan::new(Format::Mp3, Quality::High, 48_000, 2, 48_000 * 3600 * 40, 0);
+        assert!(plan.total_len() > u32::MAX as u64);
+        let f = plan.header();
+        assert_eq!(&f[36..40], b"Info");
+        assert_eq!(u32::from_be_bytes(f[40..44].try_into().unwrap()), 0x0D);
+        assert_eq!(
+            u32::from_be_bytes(f[44..48].try_into().unwrap()) as u64,
+            plan.unit_count()
         );
     }
 }

@@ -295,6 +295,17 @@ impl ChunkCache {
                 };
             }
         }
+        // The encode may have finished between the memory check and taking this lock; it
+        // publishes to memory before leaving `running`, so a second look settles it.
+        if let Ok(mut mem) = self.mem.lock() {
+            if let Some(e) = mem.map.get_mut(&key) {
+                e.last_access = Instant::now();
+                self.stats.memory_hits.fetch_add(1, Ordering::Relaxed);
+                return ChunkReader {
+                    source: Source::Ready(e.bytes.clone()),
+                };
+            }
+        }
         let (tx, rx) = watch::channel(Progress {
             len: 0,
             state: JobState::Running,
@@ -480,7 +491,14 @@ impl DiskCache {
         let p = self.path(key);
         let bytes = std::fs::read(&p).ok()?;
         if bytes.len() != expected {
-            let _ = std::fs::remove_file(&p);
+            if std::fs::remove_file(&p).is_ok() {
+                let len = bytes.len() as u64;
+                let _ = self
+                    .bytes
+                    .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| {
+                        Some(b.saturating_sub(len))
+                    });
+            }
             return None;
         }
         if let Ok(f) = std::fs::File::options().write(true).open(&p) {
@@ -495,7 +513,9 @@ impl DiskCache {
             return;
         }
         let p = self.path(key);
-        let tmp = p.with_extension("tmp");
+        // A unique temp name: two encodes of one chunk (a cancelled one and its replacement)
+        // may finish together.
+        let tmp = p.with_extension(format!("{}.tmp", rand::random::<u64>()));
         if std::fs::write(&tmp, bytes)
             .and_then(|_| std::fs::rename(&tmp, &p))
             .is_err()

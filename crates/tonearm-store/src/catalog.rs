@@ -40,33 +40,83 @@ fn like_escape(s: &str) -> String {
 }
 
 impl Store {
-    /// Size and mtime of every known file (tracks and skipped files) under `root`.
-    pub async fn file_stamps(&self, root: &str) -> Result<HashMap<String, FileStamp>> {
-        let prefix = format!("{}%", like_escape(root));
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT path, size_bytes, mtime_ms FROM tracks WHERE path LIKE ?1 ESCAPE '\\' \
-             UNION ALL SELECT path, size_bytes, mtime_ms FROM scan_issues WHERE path LIKE ?1 ESCAPE '\\'",
+    /// Size and mtime of those of `paths` the catalog knows (as tracks or skipped files).
+    pub async fn stamps_for(&self, paths: &[String]) -> Result<HashMap<String, FileStamp>> {
+        let mut out = HashMap::with_capacity(paths.len());
+        // SQLite allows 32766 bound parameters; stay far below.
+        for batch in paths.chunks(500) {
+            for table in ["tracks", "scan_issues"] {
+                let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+                    "SELECT path, size_bytes, mtime_ms FROM {table} WHERE path IN ("
+                ));
+                let mut list = qb.separated(", ");
+                for p in batch {
+                    list.push_bind(p.clone());
+                }
+                qb.push(")");
+                let rows: Vec<(String, i64, i64)> =
+                    qb.build_query_as().fetch_all(&self.pool).await?;
+                out.extend(rows.into_iter().map(|(p, size_bytes, mtime_ms)| {
+                    (
+                        p,
+                        FileStamp {
+                            size_bytes,
+                            mtime_ms,
+                        },
+                    )
+                }));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records that scan `scan` saw these unchanged files.
+    pub async fn mark_seen(&self, paths: &[String], scan: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for batch in paths.chunks(500) {
+            for table in ["tracks", "scan_issues"] {
+                let mut qb: QueryBuilder<Sqlite> =
+                    QueryBuilder::new(format!("UPDATE {table} SET seen_scan = "));
+                qb.push_bind(scan).push(" WHERE path IN (");
+                let mut list = qb.separated(", ");
+                for p in batch {
+                    list.push_bind(p.clone());
+                }
+                qb.push(")");
+                qb.build().execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes files under `root` (a path prefix ending in a separator) that scan `scan` did not
+    /// see: they are gone from disk. Returns how many tracks were removed.
+    pub async fn remove_unseen(&self, root: &str, scan: i64) -> Result<u64> {
+        // An exact, case-sensitive prefix test (LIKE ignores ASCII case in SQLite).
+        let mut tx = self.pool.begin().await?;
+        let removed = sqlx::query(
+            "DELETE FROM tracks WHERE substr(path, 1, length(?1)) = ?1 AND seen_scan <> ?2",
         )
-        .bind(prefix)
-        .fetch_all(&self.pool)
+        .bind(root)
+        .bind(scan)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "DELETE FROM scan_issues WHERE substr(path, 1, length(?1)) = ?1 AND seen_scan <> ?2",
+        )
+        .bind(root)
+        .bind(scan)
+        .execute(&mut *tx)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(p, size_bytes, mtime_ms)| {
-                (
-                    p,
-                    FileStamp {
-                        size_bytes,
-                        mtime_ms,
-                    },
-                )
-            })
-            .collect())
+        tx.commit().await?;
+        Ok(removed)
     }
 
     /// Inserts or replaces a batch of scanned tracks and clears any issue recorded for their
     /// paths, in one transaction (a crash leaves either the whole batch or none of it).
-    pub async fn upsert_tracks(&self, tracks: &[NewTrack]) -> Result<()> {
+    pub async fn upsert_tracks(&self, tracks: &[NewTrack], scan: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let now = now_ms();
         for t in tracks {
@@ -74,8 +124,8 @@ impl Store {
                 "INSERT INTO tracks (id, path, size_bytes, mtime_ms, title, artist, artist_id, album, album_id, \
                  album_artist, track_no, disc_no, year, genre, duration_ms, frames, codec, sample_rate, bit_depth, \
                  channels, bitrate, mb_recording_id, mb_release_id, mb_artist_id, rg_track_gain, rg_track_peak, \
-                 cover, search_text, scanned_at_ms) \
-                 VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) \
+                 cover, search_text, scanned_at_ms, seen_scan) \
+                 VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) \
                  ON CONFLICT(id) DO UPDATE SET path=excluded.path, size_bytes=excluded.size_bytes, \
                  mtime_ms=excluded.mtime_ms, title=excluded.title, artist=excluded.artist, artist_id=excluded.artist_id, \
                  album=excluded.album, album_id=excluded.album_id, album_artist=excluded.album_artist, \
@@ -85,7 +135,7 @@ impl Store {
                  bitrate=excluded.bitrate, mb_recording_id=excluded.mb_recording_id, \
                  mb_release_id=excluded.mb_release_id, mb_artist_id=excluded.mb_artist_id, \
                  rg_track_gain=excluded.rg_track_gain, rg_track_peak=excluded.rg_track_peak, cover=excluded.cover, \
-                 search_text=excluded.search_text, scanned_at_ms=excluded.scanned_at_ms, \
+                 search_text=excluded.search_text, scanned_at_ms=excluded.scanned_at_ms, seen_scan=excluded.seen_scan, \
                  loudness_lufs=NULL, true_peak=NULL",
             )
             .bind(&t.id)
@@ -117,6 +167,7 @@ impl Store {
             .bind(&t.cover)
             .bind(&t.search_text)
             .bind(now)
+            .bind(scan)
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM scan_issues WHERE path = ?")
@@ -129,7 +180,7 @@ impl Store {
     }
 
     /// Records files the scanner skipped (replacing any track previously stored for the path).
-    pub async fn record_issues(&self, issues: &[ScanIssue]) -> Result<()> {
+    pub async fn record_issues(&self, issues: &[ScanIssue], scan: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let now = now_ms();
         for i in issues {
@@ -138,39 +189,21 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO scan_issues (path, size_bytes, mtime_ms, reason, seen_at_ms) VALUES (?,?,?,?,?) \
+                "INSERT INTO scan_issues (path, size_bytes, mtime_ms, reason, seen_at_ms, seen_scan) VALUES (?,?,?,?,?,?) \
                  ON CONFLICT(path) DO UPDATE SET size_bytes=excluded.size_bytes, mtime_ms=excluded.mtime_ms, \
-                 reason=excluded.reason, seen_at_ms=excluded.seen_at_ms",
+                 reason=excluded.reason, seen_at_ms=excluded.seen_at_ms, seen_scan=excluded.seen_scan",
             )
             .bind(&i.path)
             .bind(i.size_bytes)
             .bind(i.mtime_ms)
             .bind(&i.reason)
             .bind(now)
+            .bind(scan)
             .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Forgets files that no longer exist. Returns how many tracks were removed.
-    pub async fn remove_paths(&self, paths: &[String]) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
-        let mut removed = 0;
-        for p in paths {
-            removed += sqlx::query("DELETE FROM tracks WHERE path = ?")
-                .bind(p)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            sqlx::query("DELETE FROM scan_issues WHERE path = ?")
-                .bind(p)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(removed)
     }
 
     /// A page of tracks matching `filter`, and how many match in all.

@@ -547,7 +547,22 @@ fn scan_bench(tmp: &Path, files: usize) -> anyhow::Result<()> {
     let (_, body) = http_get(&server.addr, "/health", None)?;
     let h: serde_json::Value = serde_json::from_slice(&body)?;
     let rss = h["memory"]["rss_bytes"].as_f64().unwrap_or(0.0) / 1e6;
-    println!("\n## idle memory");
+    // Peak RSS over the server's life (start, scan of every file, idle): flat memory means this
+    // stays near the idle figure whatever the library size (try --scan-files 100000).
+    let peak = std::fs::read_to_string(format!("/proc/{}/status", server.child.id()))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| kb / 1e3)
+        .unwrap_or(0.0);
+    println!("\n## memory");
+    println!(
+        "{:<44} {:>9.1} MB   for {files} files",
+        "server peak RSS (start + full scan)", peak
+    );
     println!(
         "{:<44} {:>9.1} MB   ratio {:.2} × goal of 30 MB",
         "server RSS after scanning, idle",

@@ -195,6 +195,11 @@ fn bad_files(lib: &Path) {
     ]);
     let bytes = std::fs::read(&full).unwrap();
     std::fs::write(bad.join("truncated.flac"), &bytes[..bytes.len() / 2]).unwrap();
+    // A WAV header declaring an absurd sample rate (a prime near u32::MAX).
+    let mut hostile = Vec::new();
+    tonearm_media::synth::write_wav(&mut hostile, &sine(440.0, 0.5, 8_000, 1, 0.3)).unwrap();
+    hostile[24..28].copy_from_slice(&4_294_967_291u32.to_le_bytes());
+    std::fs::write(bad.join("hugerate.wav"), hostile).unwrap();
     // A good FLAC with the wrong extension must still be read, by content.
     std::fs::write(bad.join("really-flac.mp3"), &bytes).unwrap();
     std::fs::remove_file(&src).unwrap();
@@ -280,7 +285,13 @@ async fn bad_files_are_recorded_with_reasons_and_skipped() {
     names.sort();
     assert_eq!(
         names,
-        ["empty.mp3", "noise.ogg", "notes.flac", "truncated.flac"],
+        [
+            "empty.mp3",
+            "hugerate.wav",
+            "noise.ogg",
+            "notes.flac",
+            "truncated.flac"
+        ],
         "reasons: {by_name:?}"
     );
     assert_eq!(by_name["empty.mp3"], "empty file");
@@ -298,14 +309,14 @@ async fn bad_files_are_recorded_with_reasons_and_skipped() {
         .unwrap();
     assert_eq!(total, FIXTURES.len() as u64 + 2);
     let status = s.json("/api/library/scan").await;
-    assert_eq!(status["failed"], 4);
+    assert_eq!(status["failed"], 5);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rescan_is_incremental_and_removes_deleted_files() {
     let s = TestServer::start(setup).await;
-    // The fixtures, the café track and the five files in bad/ (one of them good).
-    let found = FIXTURES.len() as u64 + 1 + 5;
+    // The fixtures, the café track and the six files in bad/ (one of them good).
+    let found = FIXTURES.len() as u64 + 1 + 6;
     let again = s.rescan().await;
     assert_eq!(again["found"], found);
     assert_eq!(

@@ -484,3 +484,34 @@ async fn bad_stream_requests_get_clear_errors() {
     .await;
     assert_eq!(r.status(), 416);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_changed_since_the_scan_is_not_transcoded_from_stale_facts() {
+    let s = TestServer::start(library).await;
+    let id = s.track_id("other").await;
+    // Replace the file with a longer one behind the catalog's back.
+    wav(
+        &s.lib().join("other.wav"),
+        &sine(770.0, 14.0, 44_100, 2, 0.4),
+    );
+    let r = s.get(&format!("/api/tracks/{id}/stream?quality=low")).await;
+    assert_eq!(r.status(), 409);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "file_changed");
+    // The refusal started a rescan; afterwards the track streams with its new length.
+    s.until(60, "rescan after the change", || async {
+        let t = s.json(&format!("/api/tracks/{id}")).await;
+        (t["duration_ms"] == 14_000).then_some(())
+    })
+    .await;
+    s.wait_scan_done().await;
+    let body = s
+        .get(&format!("/api/tracks/{id}/stream?quality=low"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (samples, ch, _) = decode_strict(&to_file(dir.path(), "o.mp3", &body));
+    assert_eq!((samples.len() / ch) as u64, 14 * 48_000);
+}

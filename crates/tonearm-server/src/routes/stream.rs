@@ -23,7 +23,7 @@ use tonearm_store::TrackSource;
 /// Largest piece of body sent at once.
 const PIECE: usize = 64 * 1024;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct StreamQuery {
     quality: Option<String>,
     format: Option<String>,
@@ -111,10 +111,14 @@ pub async fn stream(
         .await?
         .ok_or_else(|| ApiError::not_found("track"))?;
     let wanted = parse_wanted(&q, &src.codec)?;
-    if let Some(next) = q.prefetch.filter(|n| !n.is_empty() && n.len() <= 64) {
-        let st2 = st.clone();
+    if let Some(next) = q
+        .prefetch
+        .clone()
+        .filter(|n| !n.is_empty() && n.len() <= 64)
+    {
+        let (st2, q2) = (st.clone(), q.clone());
         tokio::spawn(async move {
-            if let Err(e) = prefetch(&st2, &next, wanted).await {
+            if let Err(e) = prefetch(&st2, &next, &q2).await {
                 tracing::debug!(track = %next, error = %e.message, "prefetch skipped");
             }
         });
@@ -133,12 +137,14 @@ pub async fn stream(
 }
 
 /// Starts the first chunk of `id` (or reads the start of its file) so it plays instantly.
-async fn prefetch(st: &AppState, id: &str, wanted: Wanted) -> ApiResult<()> {
+async fn prefetch(st: &AppState, id: &str, q: &StreamQuery) -> ApiResult<()> {
     let src = st
         .store
         .track_source(id)
         .await?
         .ok_or_else(|| ApiError::not_found("track"))?;
+    // The next track gets what it would get if requested with the same query.
+    let wanted = parse_wanted(q, &src.codec)?;
     match wanted.transcode {
         Some((format, quality)) => {
             let t = Transcode::prepare(st, &src, format, quality, wanted.normalize).await?;
@@ -270,6 +276,34 @@ impl Drop for ActiveStream {
     }
 }
 
+/// Refuses to transcode a file that changed since it was scanned: its planned length, channels
+/// and cache key come from the scan, so they would no longer describe the bytes. A rescan is
+/// started so the next request succeeds.
+async fn check_unchanged(st: &AppState, src: &TrackSource) -> ApiResult<()> {
+    let meta = tokio::fs::metadata(&src.path).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "file_missing",
+            "the track's file is gone; rescan the library",
+        )
+    })?;
+    let mtime_ms = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    if meta.len() as i64 != src.size_bytes || mtime_ms != src.mtime_ms {
+        crate::routes::library::start_scan(st);
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "file_changed",
+            "the track's file changed since it was scanned; a rescan has started, retry shortly",
+        ));
+    }
+    Ok(())
+}
+
 /// A transcode about to be served.
 struct Transcode {
     key: StreamKey,
@@ -287,6 +321,7 @@ impl Transcode {
         quality: Quality,
         normalize: bool,
     ) -> ApiResult<Transcode> {
+        check_unchanged(st, src).await?;
         let gain = if normalize {
             crate::loudness::track_gain(st, src).await?
         } else {
