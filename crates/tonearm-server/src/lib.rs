@@ -125,6 +125,8 @@ pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
         metrics: observe::install_metrics(),
         active_streams: Default::default(),
         loudness_lock: tokio::sync::Mutex::new(()),
+        loudness_running: Default::default(),
+        background_jobs: Default::default(),
         config,
     })))
 }

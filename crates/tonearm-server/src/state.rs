@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::stream_cache::ChunkCache;
 use metrics_exporter_prometheus::PrometheusHandle;
-use std::sync::atomic::AtomicI64;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize};
 use std::sync::Arc;
 use std::time::Instant;
 use tonearm_library::ScanProgress;
@@ -24,6 +24,10 @@ pub struct Inner {
     pub active_streams: Arc<AtomicI64>,
     /// One loudness measurement at a time: they decode whole tracks.
     pub loudness_lock: tokio::sync::Mutex<()>,
+    /// The post-scan loudness pass is running.
+    pub loudness_running: AtomicBool,
+    /// Scan-and-measure tasks started and not yet finished (0 = the server is idle).
+    pub background_jobs: AtomicUsize,
 }
 
 impl std::ops::Deref for AppState {

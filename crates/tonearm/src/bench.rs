@@ -222,7 +222,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         .map(|(_, id)| id)
         .collect();
     let original_id = ids[0].clone();
-    wait_for_loudness(&server.addr)?;
+    wait_for_background(&server.addr)?;
 
     // 1. Time to first byte.
     let _ = http_get(
@@ -345,20 +345,16 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Background loudness measurement after a scan uses a core; benchmarks wait until it is done.
-fn wait_for_loudness(addr: &str) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(600);
+/// The post-scan loudness pass uses a core; measurements wait until the server reports it done.
+fn wait_for_background(addr: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(1800);
     loop {
-        let (_, body) = http_get(addr, "/api/tracks?limit=500", None)?;
+        let (_, body) = http_get(addr, "/health", None)?;
         let v: serde_json::Value = serde_json::from_slice(&body)?;
-        let items = v["items"].as_array().context("items")?;
-        if items.iter().all(|t| t["loudness_lufs"].is_number()) {
+        if v["jobs"]["busy"] == false {
             return Ok(());
         }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "loudness measurement did not finish"
-        );
+        anyhow::ensure!(Instant::now() < deadline, "background jobs did not finish");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -542,8 +538,8 @@ fn scan_bench(tmp: &Path, files: usize) -> anyhow::Result<()> {
         "incremental rescan, nothing changed",
         files as f64 / rescan
     );
-    // Idle RSS after scanning, once the allocator has settled.
-    std::thread::sleep(Duration::from_secs(2));
+    // Idle RSS: after the scan and the loudness pass that follows it.
+    wait_for_background(&server.addr)?;
     let (_, body) = http_get(&server.addr, "/health", None)?;
     let h: serde_json::Value = serde_json::from_slice(&body)?;
     let rss = h["memory"]["rss_bytes"].as_f64().unwrap_or(0.0) / 1e6;

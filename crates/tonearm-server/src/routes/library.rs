@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::sync::atomic::Ordering;
 
 /// Starts a scan in the background unless one is running. Returns whether it started.
 pub fn start_scan(st: &AppState) -> bool {
@@ -13,6 +14,9 @@ pub fn start_scan(st: &AppState) -> bool {
         return false;
     }
     let st = st.clone();
+    // Counted before the task starts and released after its last step, so "idle" on /health
+    // never shows between the scan and the loudness pass.
+    st.background_jobs.fetch_add(1, Ordering::SeqCst);
     tokio::spawn(async move {
         let roots = st.config.library_dirs();
         match tonearm_library::scan(&st.store, &roots, &st.scan).await {
@@ -27,7 +31,8 @@ pub fn start_scan(st: &AppState) -> bool {
             ),
             Err(e) => tracing::error!(error = %e, "scan failed"),
         }
-        crate::loudness::measure_missing(st).await;
+        crate::loudness::measure_missing(st.clone()).await;
+        st.background_jobs.fetch_sub(1, Ordering::SeqCst);
     });
     true
 }

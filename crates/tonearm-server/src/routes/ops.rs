@@ -28,6 +28,11 @@ pub async fn health(State(st): State<AppState>) -> Response {
         "memory": { "rss_bytes": rss_bytes() },
         "cache": { "entries": entries, "bytes": bytes, "hit_ratio": st.cache.stats.hit_ratio() },
         "streams_active": st.active_streams.load(Ordering::Relaxed),
+        "jobs": {
+            "scan_running": st.scan.is_running(),
+            "loudness_running": st.loudness_running.load(Ordering::Relaxed),
+            "busy": st.background_jobs.load(Ordering::SeqCst) > 0,
+        },
         "db": db,
     });
     (status, Json(body)).into_response()
