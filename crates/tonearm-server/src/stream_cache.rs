@@ -667,4 +667,44 @@ mod tests {
         );
         assert_eq!(disk.get(&key(4), 1000), None, "and it was removed");
     }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_last_reader_leaving_cancels_the_encode_and_nothing_is_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("s.wav");
+        let pcm = tonearm_media::synth::sine(440.0, 30.0, 44_100, 2, 0.3);
+        tonearm_media::synth::write_wav(std::fs::File::create(&src).unwrap(), &pcm).unwrap();
+        let plan = Arc::new(StreamPlan::new(
+            Format::Mp3,
+            Quality::High,
+            44_100,
+            2,
+            pcm.frames() as u64,
+            312,
+        ));
+        let (_d, c) = cache(1 << 30, 3600);
+        let spec = TranscodeSpec { gain: 1.0 };
+        // Opened and dropped at once: the encode has barely started when its only reader leaves.
+        drop(c.open(key(0), &plan, &src, spec, false));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while c.running() > 0 {
+            assert!(Instant::now() < deadline, "encode never stopped");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert_eq!(c.stats.encodes_cancelled.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            c.memory_usage(),
+            (0, 0),
+            "a cancelled chunk is never cached"
+        );
+        // A pinned open (prefetch) of the same chunk runs to completion with no reader.
+        drop(c.open(key(0), &plan, &src, spec, true));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while c.running() > 0 {
+            assert!(Instant::now() < deadline, "prefetch never finished");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let (start, end) = plan.chunk_range(0);
+        assert_eq!(c.memory_usage(), (1, end - start));
+    }
 }
