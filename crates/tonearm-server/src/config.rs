@@ -20,6 +20,7 @@ pub struct Config {
     /// Write the demo library into `<data>/media/demo` when the library is empty on start.
     pub demo_on_empty: bool,
     pub cache: CacheConfig,
+    pub auth: AuthConfig,
     pub log: LogConfig,
     /// Seconds to let in-flight responses finish after a shutdown signal.
     pub shutdown_grace_secs: u64,
@@ -37,6 +38,32 @@ pub struct CacheConfig {
     pub disk_bytes: u64,
     /// When the system's available memory drops below this, half the memory cache is dropped.
     pub min_available_memory_bytes: u64,
+}
+
+/// Accounts and tokens.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Let anyone browse and stream without signing in (library management stays admin-only).
+    pub public_library: bool,
+    /// Lifetime of access tokens (JWT).
+    pub access_ttl_secs: u64,
+    /// Lifetime of refresh tokens.
+    pub refresh_ttl_secs: u64,
+    /// HS256 key (≥ 32 bytes). Unset: generated once and kept in `<data>/jwt.key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwt_secret: Option<String>,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            public_library: false,
+            access_ttl_secs: 15 * 60,
+            refresh_ttl_secs: 30 * 24 * 3600,
+            jwt_secret: None,
+        }
+    }
 }
 
 /// Logging.
@@ -58,6 +85,7 @@ impl Default for Config {
             scan_on_start: true,
             demo_on_empty: true,
             cache: CacheConfig::default(),
+            auth: AuthConfig::default(),
             log: LogConfig::default(),
             shutdown_grace_secs: 10,
         }

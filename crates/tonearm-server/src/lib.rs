@@ -1,5 +1,6 @@
 //! The Tonearm HTTP server: routes, shared state and the process lifecycle around them.
 
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http_range;
@@ -11,7 +12,8 @@ pub mod stream_cache;
 
 pub use config::Config;
 
-use axum::routing::get;
+use axum::http::Method;
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use state::{AppState, Inner};
 use std::net::SocketAddr;
@@ -36,13 +38,46 @@ pub enum ServeError {
     Demo(#[from] tonearm_library::demo::DemoError),
 }
 
+/// Routes only admins may call, as (method, path, handler). The router's admin class is built
+/// from this table and the tests enumerate it, so a new admin route is guarded and checked.
+fn admin_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+    use routes::{library, users};
+    vec![
+        (Method::GET, "/api/library/scan", get(library::get_scan)),
+        (Method::POST, "/api/library/scan", post(library::post_scan)),
+        (Method::GET, "/api/library/issues", get(library::get_issues)),
+        (Method::GET, "/api/users", get(users::list)),
+        (Method::POST, "/api/users", post(users::create)),
+        (Method::DELETE, "/api/users/{id}", delete(users::delete)),
+        (
+            Method::PUT,
+            "/api/users/{id}/password",
+            put(users::set_password),
+        ),
+    ]
+}
+
+/// The admin-only routes (method, path template).
+pub fn admin_routes() -> Vec<(Method, &'static str)> {
+    admin_table().into_iter().map(|(m, p, _)| (m, p)).collect()
+}
+
 /// Builds the router over a state (used by `serve` and by tests that embed the app).
+/// Routes come in classes, each behind its guard: public, viewer (catalog and streaming:
+/// signed-in users, or anyone with `auth.public_library`), user, admin.
 pub fn router(state: AppState) -> Router {
-    use routes::{catalog, library, ops, stream};
+    use routes::{auth as auth_routes, catalog, ops, stream};
     let request_id = axum::http::HeaderName::from_static("x-request-id");
-    Router::new()
+    let public = Router::new()
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
+        .route("/api/auth/login", post(auth_routes::login))
+        .route("/api/auth/refresh", post(auth_routes::refresh))
+        .route(
+            "/api/setup",
+            get(auth_routes::setup_status).post(auth_routes::setup),
+        );
+    let viewer = Router::new()
         .route("/api/tracks", get(catalog::list_tracks))
         .route("/api/tracks/{id}", get(catalog::get_track))
         .route("/api/tracks/{id}/stream", get(stream::stream))
@@ -52,28 +87,44 @@ pub fn router(state: AppState) -> Router {
         .route("/api/albums/{id}", get(catalog::get_album))
         .route("/api/artists", get(catalog::list_artists))
         .route("/api/artists/{id}", get(catalog::get_artist))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_viewer,
+        ));
+    let user = Router::new()
+        .route("/api/me", get(auth_routes::me))
+        .route("/api/auth/logout", post(auth_routes::logout))
         .route(
-            "/api/library/scan",
-            get(library::get_scan).post(library::post_scan),
+            "/api/keys",
+            get(auth_routes::list_keys).post(auth_routes::create_key),
         )
-        .route("/api/library/issues", get(library::get_issues))
+        .route("/api/keys/{id}", delete(auth_routes::revoke_key))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_user,
+        ));
+    let admin = admin_table()
+        .into_iter()
+        .fold(Router::new(), |r, (_, path, handler)| {
+            r.route(path, handler)
+        })
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ));
+    public
+        .merge(viewer)
+        .merge(user)
+        .merge(admin)
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(axum::middleware::from_fn(observe::track_metrics))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                let id = req
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                tracing::info_span!("request", id = %id, method = %req.method(), uri = %req.uri())
-            }),
-        )
-        .layer(SetRequestIdLayer::new(
-            request_id,
-            observe::RequestIds::default(),
-        ))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            // The path only: query strings may carry secrets.
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(request_id, observe::RequestIds::default()))
         .with_state(state)
 }
 
@@ -117,8 +168,17 @@ pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
         );
     }
     let cache = ChunkCache::new(config.cache.clone(), config.cache_dir().join("transcode"));
+    let jwt = auth::tokens::JwtKeys::load(
+        config.auth.jwt_secret.as_deref(),
+        &config.data.join("jwt.key"),
+    )
+    .map_err(|e| ServeError::DataDir(config.data.join("jwt.key"), e))?;
+    // No user yet: a one-time token lets whoever runs the server create the first admin.
+    let setup_token = (store.user_count().await? == 0).then(|| auth::tokens::random_token(24));
     Ok(AppState(Arc::new(Inner {
         store,
+        jwt,
+        setup_token: std::sync::Mutex::new(setup_token),
         scan: Default::default(),
         cache,
         started: Instant::now(),
@@ -176,6 +236,11 @@ pub async fn serve(
         }
     });
     on_listening(addr);
+    if let Some(token) = state.setup_token.lock().ok().and_then(|t| t.clone()) {
+        // Shown once, to whoever started the server; there are no default passwords.
+        println!("no users yet: create the first admin with `tonearm user add NAME --admin`,");
+        println!("or POST http://{addr}/api/setup {{\"token\": \"{token}\", \"username\": …, \"password\": …}}");
+    }
     let grace = Duration::from_secs(state.config.shutdown_grace_secs);
     let store = state.store.clone();
     let app = router(state);

@@ -15,6 +15,9 @@ pub struct AppState(pub Arc<Inner>);
 
 pub struct Inner {
     pub store: Store,
+    pub jwt: crate::auth::tokens::JwtKeys,
+    /// One-time token for creating the first admin, while there is no user.
+    pub setup_token: std::sync::Mutex<Option<String>>,
     pub config: Config,
     pub scan: Arc<ScanProgress>,
     pub cache: Arc<ChunkCache>,

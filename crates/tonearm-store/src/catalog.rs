@@ -1,7 +1,7 @@
 //! Catalog queries: writes from the scanner, reads for the API.
 
 use crate::model::{Album, Artist, FileStamp, NewTrack, ScanIssue, Track, TrackSource};
-use crate::{Result, Store};
+use crate::{now_ms, Result, Store};
 use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
 use std::collections::HashMap;
 
@@ -23,13 +23,6 @@ pub struct TrackFilter {
     pub album: Option<String>,
     pub limit: i64,
     pub offset: i64,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Escapes `%`, `_` and `\` so user text in a LIKE pattern matches literally.

@@ -3,9 +3,11 @@
 //! Every query lives here so the rest of the code speaks in domain types ([`Track`], [`Album`],
 //! [`Artist`]) and never in SQL.
 
+mod accounts;
 mod catalog;
 mod model;
 
+pub use accounts::{ApiKey, RefreshOutcome, User, UserCredentials};
 pub use catalog::TrackFilter;
 pub use model::{Album, Artist, FileStamp, NewTrack, ScanIssue, Track, TrackSource};
 
@@ -63,4 +65,12 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }

@@ -26,6 +26,47 @@ pub struct BenchArgs {
     pub clients: usize,
 }
 
+/// `Authorization: …\r\n` for the benchmark's admin on the current server.
+static AUTH: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+fn auth_header() -> String {
+    AUTH.lock().map(|a| a.clone()).unwrap_or_default()
+}
+
+/// Creates the benchmark admin in `data` (before the server starts) with the CLI.
+fn add_admin(data: &Path) -> anyhow::Result<()> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("--data")
+        .arg(data)
+        .args(["user", "add", "bench", "--admin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    writeln!(child.stdin.take().context("stdin")?, "bench-password")?;
+    anyhow::ensure!(
+        child.wait()?.success(),
+        "could not create the benchmark user"
+    );
+    Ok(())
+}
+
+/// Signs in as the benchmark admin and remembers the header.
+fn sign_in(addr: &str) -> anyhow::Result<()> {
+    let body = r#"{"username":"bench","password":"bench-password"}"#;
+    let mut s = TcpStream::connect(addr)?;
+    write!(s, "POST /api/auth/login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp)?;
+    let text = String::from_utf8_lossy(&resp);
+    let json = text.split("\r\n\r\n").nth(1).context("login response")?;
+    let v: serde_json::Value = serde_json::from_str(json)?;
+    let token = v["access_token"].as_str().context("no access token")?;
+    if let Ok(mut a) = AUTH.lock() {
+        *a = format!("Authorization: Bearer {token}\r\n");
+    }
+    Ok(())
+}
+
 struct Server {
     child: Child,
     addr: String,
@@ -39,6 +80,7 @@ impl Drop for Server {
 }
 
 fn start_server(data: &Path, lib: &Path) -> anyhow::Result<Server> {
+    add_admin(data)?;
     let mut child = Command::new(std::env::current_exe()?)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
@@ -55,6 +97,8 @@ fn start_server(data: &Path, lib: &Path) -> anyhow::Result<Server> {
         .context("no listening line")?
         .to_string();
     let server = Server { child, addr };
+    // Each server of the run has its own data dir and signing key: sign in to each.
+    sign_in(&server.addr)?;
     // Wait for the start-up scan (reported by the server, not guessed).
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
@@ -84,7 +128,8 @@ fn http_get_timed(
     let range = range.map(|r| format!("Range: {r}\r\n")).unwrap_or_default();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{range}Connection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{}{range}Connection: close\r\n\r\n",
+        auth_header()
     )?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 65536];
@@ -241,6 +286,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<_>>()?;
     let t = args.trials;
+    // 60% into the medium-quality MP3 (16 kB per second): the middle of some chunk.
+    let seek_at = args.track_secs as u64 * 16_000 * 6 / 10;
+    let seek_range = format!("bytes={seek_at}-{}", seek_at + 65_535);
     let cold_track = |i: usize, range: &str| -> anyhow::Result<Duration> {
         http_get(
             &server.addr,
@@ -257,7 +305,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         .map(|i| cold_track(t + i, "bytes=384-65535"))
         .collect::<anyhow::Result<_>>()?;
     let seek: Vec<Duration> = (0..t)
-        .map(|i| cold_track(2 * t + i, "bytes=3000000-3065535"))
+        .map(|i| cold_track(2 * t + i, &seek_range))
         .collect::<anyhow::Result<_>>()?;
     let ff: Vec<Duration> = (0..args.trials)
         .map(|_| ffmpeg_ttfb(&master))
@@ -386,7 +434,8 @@ fn range_client(
         let start = x % (len - piece);
         write!(
             s,
-            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nRange: bytes={}-{}\r\n\r\n",
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{}Range: bytes={}-{}\r\n\r\n",
+            auth_header(),
             start,
             start + piece - 1
         )?;
@@ -572,7 +621,8 @@ fn http_post(addr: &str, path: &str) -> anyhow::Result<()> {
     let mut s = TcpStream::connect(addr)?;
     write!(
         s,
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{}Content-Length: 0\r\nConnection: close\r\n\r\n",
+        auth_header()
     )?;
     let mut sink = Vec::new();
     s.read_to_end(&mut sink)?;

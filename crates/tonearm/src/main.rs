@@ -2,6 +2,7 @@
 
 mod bench;
 mod settings;
+mod users;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -46,6 +47,11 @@ enum Command {
         /// Where to write it (default <data>/media/demo).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        action: users::UserCommand,
     },
     /// Inspect the configuration.
     Config {
@@ -108,6 +114,17 @@ fn main() -> anyhow::Result<()> {
             for f in files {
                 println!("{}", f.display());
             }
+        }
+        Command::User { action } => {
+            let cfg = settings::load(&cli.config, None, None)?;
+            rt.block_on(async {
+                std::fs::create_dir_all(&cfg.data)
+                    .with_context(|| format!("creating {}", cfg.data.display()))?;
+                let store = tonearm_store::Store::open(&cfg.db_path()).await?;
+                let r = users::run(&store, action).await;
+                store.close().await;
+                r
+            })?;
         }
         Command::Config {
             action: ConfigAction::Show,

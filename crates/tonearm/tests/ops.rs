@@ -187,6 +187,7 @@ fn demo_then_scan_from_the_cli() {
 #[tokio::test(flavor = "multi_thread")]
 async fn first_run_on_an_empty_data_dir_offers_the_demo_library() {
     let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), ADMIN, ADMIN_PASSWORD, true);
     let mut child = Command::new(bin())
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(dir.path())
@@ -206,7 +207,7 @@ async fn first_run_on_an_empty_data_dir_offers_the_demo_library() {
         .strip_prefix("listening on ")
         .unwrap()
         .to_string();
-    let client = reqwest::Client::new();
+    let client = client_with_token(&login(&base, ADMIN, ADMIN_PASSWORD).await);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let tracks = loop {
         let v: Value = client

@@ -1,6 +1,8 @@
 //! HTTP handlers: thin layers that parse a request, call domain code and shape the answer.
 
+pub mod auth;
 pub mod catalog;
 pub mod library;
 pub mod ops;
 pub mod stream;
+pub mod users;

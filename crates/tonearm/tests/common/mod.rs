@@ -21,6 +21,53 @@ pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_tonearm")
 }
 
+/// The admin every test server has (created with the CLI before the server starts).
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+
+/// `tonearm user add` with the password on stdin.
+pub fn add_user(data: &Path, name: &str, password: &str, admin: bool) {
+    use std::io::Write;
+    let mut cmd = Command::new(bin());
+    cmd.arg("--data").arg(data).args(["user", "add", name]);
+    if admin {
+        cmd.arg("--admin");
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("tonearm user add");
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(child.wait().unwrap().success(), "user add {name}");
+}
+
+/// Signs in and returns the access token.
+pub async fn login(base: &str, name: &str, password: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/auth/login"))
+        .json(&serde_json::json!({ "username": name, "password": password }))
+        .send()
+        .await
+        .expect("login request");
+    assert_eq!(r.status(), 200, "login as {name}");
+    let v: Value = r.json().await.unwrap();
+    v["access_token"].as_str().unwrap().to_string()
+}
+
+/// A client that sends `Authorization: Bearer token` on every request.
+pub fn client_with_token(token: &str) -> reqwest::Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(h)
+        .build()
+        .unwrap()
+}
+
 /// Starts `tonearm serve` on a free port over `dir/data` with library `dir/lib`, and returns the
 /// process with its base URL (read from the "listening on" line).
 pub fn spawn_server(dir: &Path, env: &[(&str, &str)]) -> (Child, String) {
@@ -63,12 +110,14 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("lib")).unwrap();
         fill(&dir.path().join("lib"));
+        add_user(&dir.path().join("data"), ADMIN, ADMIN_PASSWORD, true);
         let (child, base) = spawn_server(dir.path(), env);
+        let token = login(&base, ADMIN, ADMIN_PASSWORD).await;
         let server = TestServer {
             base,
             dir,
             child,
-            client: reqwest::Client::new(),
+            client: client_with_token(&token),
         };
         server.wait_scan_done().await;
         server

@@ -1,0 +1,131 @@
+//! Who is asking: access tokens and API keys turned into a [`Principal`], and the middleware
+//! that guards each class of route (viewer, user, admin).
+
+pub mod password;
+pub mod tokens;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An authenticated caller, placed in request extensions by the guards.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Principal {
+    pub user_id: String,
+    pub name: String,
+    pub role: String,
+    /// The session (token family) for token logins; `None` for API keys.
+    #[serde(skip)]
+    pub family: Option<String>,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == "admin"
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+/// The credential a request carries: `Authorization: Bearer …` or `X-Api-Key: …`.
+fn presented(headers: &HeaderMap) -> Option<&str> {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let (scheme, rest) = v.trim().split_once(' ')?;
+        return scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim());
+    }
+    headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+/// Authenticates a request, or says why not (always 401, never which part failed).
+pub async fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let Some(secret) = presented(headers).filter(|s| !s.is_empty() && s.len() < 4096) else {
+        return Err(unauthorized("sign in required"));
+    };
+    if secret.starts_with(tokens::API_KEY_PREFIX) {
+        let user = st
+            .store
+            .user_by_api_key(&tokens::secret_hash(secret))
+            .await?;
+        let user = user.ok_or_else(|| unauthorized("invalid credentials"))?;
+        return Ok(Principal {
+            user_id: user.id,
+            name: user.name,
+            role: user.role,
+            family: None,
+        });
+    }
+    let claims = st
+        .jwt
+        .verify(secret)
+        .ok_or_else(|| unauthorized("invalid or expired token"))?;
+    // Revocation (logout, theft detection, password change, deleted user) takes effect at once.
+    if !st.store.family_is_live(&claims.fam, &claims.sub).await? {
+        return Err(unauthorized("session ended"));
+    }
+    Ok(Principal {
+        user_id: claims.sub,
+        name: claims.name,
+        role: claims.role,
+        family: Some(claims.fam),
+    })
+}
+
+fn with_challenge(e: ApiError) -> Response {
+    let mut r = e.into_response();
+    if r.status() == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+    }
+    r
+}
+
+/// Catalog and streaming: a signed-in user, unless `auth.public_library` opens them to all.
+pub async fn require_viewer(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    if st.config.auth.public_library && presented(req.headers()).is_none() {
+        return next.run(req).await;
+    }
+    match authenticate(&st, req.headers()).await {
+        Ok(p) => {
+            req.extensions_mut().insert(p);
+            next.run(req).await
+        }
+        Err(e) => with_challenge(e),
+    }
+}
+
+/// Any signed-in user.
+pub async fn require_user(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    match authenticate(&st, req.headers()).await {
+        Ok(p) => {
+            req.extensions_mut().insert(p);
+            next.run(req).await
+        }
+        Err(e) => with_challenge(e),
+    }
+}
+
+/// Admins only: 401 without credentials, 403 for a signed-in non-admin.
+pub async fn require_admin(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    match authenticate(&st, req.headers()).await {
+        Ok(p) if p.is_admin() => {
+            req.extensions_mut().insert(p);
+            next.run(req).await
+        }
+        Ok(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "admin only").into_response(),
+        Err(e) => with_challenge(e),
+    }
+}
