@@ -21,6 +21,8 @@ pub struct Config {
     pub demo_on_empty: bool,
     pub cache: CacheConfig,
     pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    pub http: HttpConfig,
     pub log: LogConfig,
     /// Seconds to let in-flight responses finish after a shutdown signal.
     pub shutdown_grace_secs: u64,
@@ -66,6 +68,47 @@ impl Default for AuthConfig {
     }
 }
 
+/// Abuse limits (per client address; 0 = no limit).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Login attempts per minute per client and user name (plus exponential lockout).
+    pub login_per_minute: u32,
+    /// Token and key endpoints (refresh, setup, API keys, logout) per minute.
+    pub token_per_minute: u32,
+    /// Every other request per minute.
+    pub api_per_minute: u32,
+    /// Largest request body (uploads have their own limit).
+    pub max_body_bytes: usize,
+    /// Time limit for non-streaming requests.
+    pub request_timeout_secs: u64,
+    /// Requests handled at once; more wait their turn.
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            login_per_minute: 5,
+            token_per_minute: 100,
+            api_per_minute: 6000,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            max_concurrent_requests: 1024,
+        }
+    }
+}
+
+/// Browser-facing HTTP policy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Origins allowed to call the API from a browser (CORS). Empty: none.
+    pub cors_origins: Vec<String>,
+    /// Send `Strict-Transport-Security` (set when served over TLS, e.g. behind a proxy).
+    pub hsts: bool,
+}
+
 /// Logging.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -86,6 +129,8 @@ impl Default for Config {
             demo_on_empty: true,
             cache: CacheConfig::default(),
             auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
+            http: HttpConfig::default(),
             log: LogConfig::default(),
             shutdown_grace_secs: 10,
         }

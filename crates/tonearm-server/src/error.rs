@@ -62,7 +62,14 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
 
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(e: axum::extract::rejection::JsonRejection) -> Self {
-        ApiError::bad_request(e.body_text())
+        // Keep the rejection's status: 413 for an oversized body, 415 for a wrong content type.
+        let status = e.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "bad_request"
+        };
+        ApiError::new(status, code, e.body_text())
     }
 }
 

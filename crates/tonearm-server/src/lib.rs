@@ -4,9 +4,11 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http_range;
+pub mod limits;
 pub mod loudness;
 pub mod observe;
 pub mod routes;
+pub mod security;
 pub mod state;
 pub mod stream_cache;
 
@@ -68,15 +70,30 @@ pub fn admin_routes() -> Vec<(Method, &'static str)> {
 pub fn router(state: AppState) -> Router {
     use routes::{auth as auth_routes, catalog, ops, stream};
     let request_id = axum::http::HeaderName::from_static("x-request-id");
+    let limits = &state.config.limits;
+    let timeout = || {
+        tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(limits.request_timeout_secs),
+        )
+    };
     let public = Router::new()
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .route("/api/auth/login", post(auth_routes::login))
+        .route_layer(timeout());
+    let token = Router::new()
         .route("/api/auth/refresh", post(auth_routes::refresh))
         .route(
             "/api/setup",
             get(auth_routes::setup_status).post(auth_routes::setup),
-        );
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit_token,
+        ))
+        .route_layer(timeout());
+    // No timeout here: streams last as long as the track.
     let viewer = Router::new()
         .route("/api/tracks", get(catalog::list_tracks))
         .route("/api/tracks/{id}", get(catalog::get_track))
@@ -102,7 +119,12 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_user,
-        ));
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit_token,
+        ))
+        .route_layer(timeout());
     let admin = admin_table()
         .into_iter()
         .fold(Router::new(), |r, (_, path, handler)| {
@@ -111,12 +133,20 @@ pub fn router(state: AppState) -> Router {
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
-        ));
+        ))
+        .route_layer(timeout());
+    let cors = security::cors(&state.config.http.cors_origins);
     public
+        .merge(token)
         .merge(viewer)
         .merge(user)
         .merge(admin)
         .fallback(|| async { error::ApiError::not_found("route") })
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_api))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(cors)
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrent_requests))
         .layer(axum::middleware::from_fn(observe::track_metrics))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
@@ -175,9 +205,11 @@ pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
     .map_err(|e| ServeError::DataDir(config.data.join("jwt.key"), e))?;
     // No user yet: a one-time token lets whoever runs the server create the first admin.
     let setup_token = (store.user_count().await? == 0).then(|| auth::tokens::random_token(24));
+    let limits = limits::Limits::new(&config.limits);
     Ok(AppState(Arc::new(Inner {
         store,
         jwt,
+        limits,
         setup_token: std::sync::Mutex::new(setup_token),
         scan: Default::default(),
         cache,
@@ -225,10 +257,12 @@ pub async fn serve(
         routes::library::start_scan(&state);
     }
     let sweeper_cache = state.cache.clone();
+    let sweeper_state = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         loop {
             tick.tick().await;
+            sweeper_state.limits.prune();
             let dropped = sweeper_cache.sweep(stream_cache::available_memory());
             if dropped > 0 {
                 tracing::debug!(dropped, "stream cache sweep");

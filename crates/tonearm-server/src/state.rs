@@ -16,6 +16,7 @@ pub struct AppState(pub Arc<Inner>);
 pub struct Inner {
     pub store: Store,
     pub jwt: crate::auth::tokens::JwtKeys,
+    pub limits: crate::limits::Limits,
     /// One-time token for creating the first admin, while there is no user.
     pub setup_token: std::sync::Mutex<Option<String>>,
     pub config: Config,

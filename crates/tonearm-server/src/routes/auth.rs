@@ -3,6 +3,7 @@
 use crate::auth::tokens::{random_token, secret_hash, API_KEY_PREFIX};
 use crate::auth::{password, Principal};
 use crate::error::{ApiError, ApiResult};
+use crate::limits::{too_many, ClientIp};
 use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -79,9 +80,25 @@ pub struct Login {
 /// `POST /api/auth/login {username, password}`
 pub async fn login(
     State(st): State<AppState>,
+    ClientIp(ip): ClientIp,
     body: Result<Json<Login>, JsonRejection>,
 ) -> ApiResult<Response> {
     let Json(req) = body?;
+    // Limits are per client and name: guessing one account, or many from one place, is slowed.
+    let key = format!(
+        "{ip}|{}",
+        req.username
+            .to_lowercase()
+            .chars()
+            .take(MAX_NAME_LEN)
+            .collect::<String>()
+    );
+    if let Some(wait) = st.limits.lockouts.locked(&key) {
+        return Ok(too_many(wait));
+    }
+    if let Err(wait) = st.limits.login.check(&key) {
+        return Ok(too_many(wait));
+    }
     if req.username.len() > 4 * MAX_NAME_LEN || req.password.len() > password::MAX_PASSWORD_LEN {
         return Err(invalid_credentials());
     }
@@ -98,9 +115,11 @@ pub async fn login(
     .await
     .map_err(ApiError::internal)?;
     let Some(user) = user else {
-        tracing::info!(username = %req.username.chars().take(64).collect::<String>(), "login failed");
+        tracing::info!(username = %req.username.chars().take(64).collect::<String>(), %ip, "login failed");
+        st.limits.lockouts.failed(&key);
         return Err(invalid_credentials());
     };
+    st.limits.lockouts.succeeded(&key);
     let family = random_token(16);
     let refresh = random_token(32);
     let expires = now_ms() + st.config.auth.refresh_ttl_secs as i64 * 1000;

@@ -1,0 +1,208 @@
+//! Abuse limits: per-client rate limits by route class, and exponential lockout of repeated
+//! failed logins. In process (governor's keyed GCRA limiters); answers are 429 + `Retry-After`.
+
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Failed logins allowed before lockouts start.
+pub const FREE_FAILURES: u32 = 5;
+/// Longest lockout.
+pub const MAX_LOCKOUT: Duration = Duration::from_secs(3600);
+
+/// A keyed limit of `n` requests per minute (0 = no limit).
+pub struct Limiter {
+    inner: Option<DefaultKeyedRateLimiter<String>>,
+    clock: DefaultClock,
+}
+
+impl Limiter {
+    pub fn per_minute(n: u32) -> Limiter {
+        Limiter {
+            inner: NonZeroU32::new(n).map(|n| DefaultKeyedRateLimiter::keyed(Quota::per_minute(n))),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// `Err(wait)` when `key` is over its limit.
+    pub fn check(&self, key: &str) -> Result<(), Duration> {
+        let Some(l) = &self.inner else { return Ok(()) };
+        l.check_key(&key.to_string())
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// Forgets keys whose limit has fully recovered (bounds memory).
+    pub fn prune(&self) {
+        if let Some(l) = &self.inner {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+}
+
+/// Consecutive failed logins per (client, name), and the lockout they earned: after
+/// [`FREE_FAILURES`], each failure doubles the wait, from one minute up to [`MAX_LOCKOUT`].
+#[derive(Default)]
+pub struct Lockouts {
+    map: Mutex<HashMap<String, (u32, Option<Instant>)>>,
+}
+
+impl Lockouts {
+    /// Time left on `key`'s lockout, if it is locked.
+    pub fn locked(&self, key: &str) -> Option<Duration> {
+        let map = self.map.lock().ok()?;
+        let until = map.get(key)?.1?;
+        until.checked_duration_since(Instant::now())
+    }
+
+    pub fn failed(&self, key: &str) {
+        let Ok(mut map) = self.map.lock() else { return };
+        let e = map.entry(key.to_string()).or_insert((0, None));
+        e.0 += 1;
+        if e.0 >= FREE_FAILURES {
+            let doublings = (e.0 - FREE_FAILURES).min(16);
+            let wait = Duration::from_secs(60u64 << doublings).min(MAX_LOCKOUT);
+            e.1 = Some(Instant::now() + wait);
+        }
+    }
+
+    pub fn succeeded(&self, key: &str) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(key);
+        }
+    }
+
+    /// Drops entries whose lockout ended over an hour ago.
+    pub fn prune(&self) {
+        if let Ok(mut map) = self.map.lock() {
+            let now = Instant::now();
+            map.retain(|_, (_, until)| until.is_none_or(|u| now < u + MAX_LOCKOUT));
+        }
+    }
+}
+
+/// All limits of the server.
+pub struct Limits {
+    pub login: Limiter,
+    pub token: Limiter,
+    pub api: Limiter,
+    pub lockouts: Lockouts,
+}
+
+impl Limits {
+    pub fn new(c: &crate::config::LimitsConfig) -> Limits {
+        Limits {
+            login: Limiter::per_minute(c.login_per_minute),
+            token: Limiter::per_minute(c.token_per_minute),
+            api: Limiter::per_minute(c.api_per_minute),
+            lockouts: Lockouts::default(),
+        }
+    }
+
+    pub fn prune(&self) {
+        self.login.prune();
+        self.token.prune();
+        self.api.prune();
+        self.lockouts.prune();
+    }
+}
+
+/// 429 with `Retry-After` in whole seconds (at least 1).
+pub fn too_many(wait: Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut r = crate::error::ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many requests; retry in {} s", secs.max(1)),
+    )
+    .into_response();
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    r
+}
+
+/// The client's address (the TCP peer).
+#[derive(Debug, Clone)]
+pub struct ClientIp(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(peer(
+            parts.extensions.get::<ConnectInfo<SocketAddr>>(),
+        )))
+    }
+}
+
+fn peer(ci: Option<&ConnectInfo<SocketAddr>>) -> String {
+    ci.map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// General API limit, per client address.
+pub async fn limit_api(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let ip = peer(req.extensions().get::<ConnectInfo<SocketAddr>>());
+    match st.limits.api.check(&ip) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => too_many(wait),
+    }
+}
+
+/// Token and key endpoints (refresh, setup, API keys), per client address.
+pub async fn limit_token(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let ip = peer(req.extensions().get::<ConnectInfo<SocketAddr>>());
+    match st.limits.token.check(&ip) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => too_many(wait),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_allows_the_quota_then_says_when_to_retry() {
+        let l = Limiter::per_minute(3);
+        for _ in 0..3 {
+            assert!(l.check("a").is_ok());
+        }
+        let wait = l.check("a").unwrap_err();
+        assert!(
+            wait > Duration::from_secs(10) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
+        assert!(l.check("b").is_ok(), "keys are independent");
+        assert!(Limiter::per_minute(0).check("a").is_ok(), "0 is unlimited");
+    }
+
+    #[test]
+    fn lockouts_start_after_free_failures_and_double() {
+        let l = Lockouts::default();
+        for _ in 0..FREE_FAILURES - 1 {
+            l.failed("k");
+        }
+        assert!(l.locked("k").is_none());
+        l.failed("k");
+        let first = l.locked("k").unwrap();
+        assert!(first > Duration::from_secs(55) && first <= Duration::from_secs(60));
+        l.failed("k");
+        assert!(l.locked("k").unwrap() > Duration::from_secs(115));
+        for _ in 0..20 {
+            l.failed("k");
+        }
+        assert!(l.locked("k").unwrap() <= MAX_LOCKOUT);
+        l.succeeded("k");
+        assert!(l.locked("k").is_none());
+    }
+}
