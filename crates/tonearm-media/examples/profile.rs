@@ -1,3 +1,6 @@
+//! Times each stage of the transcode pipeline on one file (decode, resample, LAME, a chunk):
+//! `cargo run --release -p tonearm-media --example profile -- FILE`. For finding the slow stage;
+//! `make bench` is the measurement of record.
 use std::time::Instant;
 fn main() {
     let path = std::path::PathBuf::from(std::env::args().nth(1).unwrap());

@@ -76,10 +76,14 @@ pub struct LimitsConfig {
     pub login_per_minute: u32,
     /// Token and key endpoints (refresh, setup, API keys, logout) per minute.
     pub token_per_minute: u32,
-    /// Every other request per minute.
+    /// Every other request per minute, per client address.
     pub api_per_minute: u32,
+    /// Authenticated requests per minute, per user (across all their addresses).
+    pub api_per_user_per_minute: u32,
     /// Largest request body (uploads have their own limit).
     pub max_body_bytes: usize,
+    /// Largest uploaded file.
+    pub upload_max_bytes: usize,
     /// Time limit for non-streaming requests.
     pub request_timeout_secs: u64,
     /// Requests handled at once; more wait their turn.
@@ -92,7 +96,9 @@ impl Default for LimitsConfig {
             login_per_minute: 5,
             token_per_minute: 100,
             api_per_minute: 6000,
+            api_per_user_per_minute: 6000,
             max_body_bytes: 1024 * 1024,
+            upload_max_bytes: 500 * 1024 * 1024,
             request_timeout_secs: 30,
             max_concurrent_requests: 1024,
         }
@@ -167,12 +173,20 @@ impl Config {
     pub fn cache_dir(&self) -> PathBuf {
         self.data.join("cache")
     }
-    /// The folders to scan: the configured ones, or the data dir's media folder.
+    /// Where uploads are stored (always scanned).
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.media_dir().join("uploads")
+    }
+
+    /// The folders to scan: the configured ones (plus the uploads folder), or the data dir's
+    /// media folder (which holds the uploads folder).
     pub fn library_dirs(&self) -> Vec<PathBuf> {
         if self.library.is_empty() {
             vec![self.media_dir()]
         } else {
-            self.library.clone()
+            let mut dirs = self.library.clone();
+            dirs.push(self.uploads_dir());
+            dirs
         }
     }
 }

@@ -46,6 +46,7 @@ fn admin_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
     use routes::{library, users};
     vec![
         (Method::GET, "/api/library/scan", get(library::get_scan)),
+        (Method::POST, UPLOAD_PATH, upload_route()),
         (Method::POST, "/api/library/scan", post(library::post_scan)),
         (Method::GET, "/api/library/issues", get(library::get_issues)),
         (Method::GET, "/api/users", get(users::list)),
@@ -57,6 +58,14 @@ fn admin_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             put(users::set_password),
         ),
     ]
+}
+
+/// Where admins upload tracks.
+pub const UPLOAD_PATH: &str = "/api/tracks";
+
+/// `POST /api/tracks` with its own body limit (the upload limit, not the API's).
+fn upload_route() -> MethodRouter<AppState> {
+    post(routes::upload::upload).layer(axum::extract::DefaultBodyLimit::disable())
 }
 
 /// The admin-only routes (method, path template).
@@ -127,14 +136,21 @@ pub fn router(state: AppState) -> Router {
         .route_layer(timeout());
     let admin = admin_table()
         .into_iter()
+        // Uploads stream large bodies: they get no request timeout.
         .fold(Router::new(), |r, (_, path, handler)| {
-            r.route(path, handler)
+            r.route(
+                path,
+                if path == UPLOAD_PATH {
+                    handler
+                } else {
+                    handler.layer(timeout())
+                },
+            )
         })
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,
-        ))
-        .route_layer(timeout());
+        ));
     let cors = security::cors(&state.config.http.cors_origins);
     public
         .merge(token)
@@ -182,7 +198,12 @@ fn walkdir_has_audio(dir: &std::path::Path, depth: usize) -> bool {
 
 /// Opens the data dir and database, builds the state (without listening).
 pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
-    for dir in [config.data.clone(), config.media_dir(), config.cache_dir()] {
+    for dir in [
+        config.data.clone(),
+        config.media_dir(),
+        config.uploads_dir(),
+        config.cache_dir(),
+    ] {
         std::fs::create_dir_all(&dir).map_err(|e| ServeError::DataDir(dir.clone(), e))?;
     }
     let store = tonearm_store::Store::open(&config.db_path()).await?;

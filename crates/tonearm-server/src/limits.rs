@@ -4,7 +4,6 @@
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -96,6 +95,7 @@ pub struct Limits {
     pub login: Limiter,
     pub token: Limiter,
     pub api: Limiter,
+    pub per_user: Limiter,
     pub lockouts: Lockouts,
 }
 
@@ -105,6 +105,7 @@ impl Limits {
             login: Limiter::per_minute(c.login_per_minute),
             token: Limiter::per_minute(c.token_per_minute),
             api: Limiter::per_minute(c.api_per_minute),
+            per_user: Limiter::per_minute(c.api_per_user_per_minute),
             lockouts: Lockouts::default(),
         }
     }
@@ -113,22 +114,14 @@ impl Limits {
         self.login.prune();
         self.token.prune();
         self.api.prune();
+        self.per_user.prune();
         self.lockouts.prune();
     }
 }
 
 /// 429 with `Retry-After` in whole seconds (at least 1).
 pub fn too_many(wait: Duration) -> Response {
-    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-    let mut r = crate::error::ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        format!("too many requests; retry in {} s", secs.max(1)),
-    )
-    .into_response();
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
-    r
+    crate::error::ApiError::rate_limited(wait).into_response()
 }
 
 /// The client's address (the TCP peer).

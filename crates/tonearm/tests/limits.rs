@@ -145,3 +145,48 @@ async fn security_headers_and_cors_allow_list() {
         .headers()
         .contains_key("strict-transport-security"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_per_user_limit_follows_the_account_across_credentials() {
+    // Generous per-address limit, tight per-user limit: a second credential of the same user
+    // (an API key) shares the user's budget.
+    let s =
+        TestServer::start_with(|_| {}, &[("TONEARM_LIMITS__API_PER_USER_PER_MINUTE", "40")]).await;
+    let key: serde_json::Value = s
+        .client
+        .post(s.url("/api/keys"))
+        .json(&json!({ "name": "k" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = key["key"].as_str().unwrap().to_string();
+    let by_key = reqwest::Client::new();
+    let mut limited = 0;
+    for i in 0..60 {
+        let r = if i % 2 == 0 {
+            s.get("/api/me").await
+        } else {
+            by_key
+                .get(s.url("/api/me"))
+                .header("x-api-key", &key)
+                .send()
+                .await
+                .unwrap()
+        };
+        if r.status() == 429 {
+            assert!(r.headers().contains_key("retry-after"));
+            limited += 1;
+        }
+    }
+    assert!(limited >= 15, "{limited} of 60 limited");
+    // Another user is not affected.
+    add_user(&s.dir.path().join("data"), "frank", "frank-password", false);
+    let frank = client_with_token(&login(&s.base, "frank", "frank-password").await);
+    assert_eq!(
+        frank.get(s.url("/api/me")).send().await.unwrap().status(),
+        200
+    );
+}

@@ -50,6 +50,16 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
 
 /// Authenticates a request, or says why not (always 401, never which part failed).
 pub async fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let p = identify(st, headers).await?;
+    // The per-user limit follows the account across addresses and keys.
+    st.limits
+        .per_user
+        .check(&p.user_id)
+        .map_err(ApiError::rate_limited)?;
+    Ok(p)
+}
+
+async fn identify(st: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let Some(secret) = presented(headers).filter(|s| !s.is_empty() && s.len() < 4096) else {
         return Err(unauthorized("sign in required"));
     };

@@ -5,4 +5,5 @@ pub mod catalog;
 pub mod library;
 pub mod ops;
 pub mod stream;
+pub mod upload;
 pub mod users;
