@@ -138,7 +138,8 @@ fn is_audio(path: &Path) -> bool {
         .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
 }
 
-fn stamp_of(meta: &std::fs::Metadata) -> FileStamp {
+/// A file's (size, mtime) stamp: what decides whether it changed since the catalog saw it.
+pub fn file_stamp(meta: &std::fs::Metadata) -> FileStamp {
     let mtime_ms = meta
         .modified()
         .ok()
@@ -234,7 +235,7 @@ async fn scan_root(
             };
             walker_progress.found.fetch_add(1, Ordering::Relaxed);
             if walk_tx
-                .blocking_send((entry.into_path(), stamp_of(&meta)))
+                .blocking_send((entry.into_path(), file_stamp(&meta)))
                 .is_err()
             {
                 break;

@@ -252,6 +252,17 @@ impl ChunkCache {
         self.running.lock().map(|r| r.len()).unwrap_or(0)
     }
 
+    /// A reader over the chunk if it is in memory (and a hit counted).
+    fn memory_hit(&self, key: &ChunkKey) -> Option<ChunkReader> {
+        let mut mem = self.mem.lock().ok()?;
+        let e = mem.map.get_mut(key)?;
+        e.last_access = Instant::now();
+        self.stats.memory_hits.fetch_add(1, Ordering::Relaxed);
+        Some(ChunkReader {
+            source: Source::Ready(e.bytes.clone()),
+        })
+    }
+
     /// Opens chunk `key` of a stream. With `pin`, a started encode runs to completion even if
     /// nobody reads it (prefetch).
     pub fn open(
@@ -262,14 +273,8 @@ impl ChunkCache {
         spec: TranscodeSpec,
         pin: bool,
     ) -> ChunkReader {
-        if let Ok(mut mem) = self.mem.lock() {
-            if let Some(e) = mem.map.get_mut(&key) {
-                e.last_access = Instant::now();
-                self.stats.memory_hits.fetch_add(1, Ordering::Relaxed);
-                return ChunkReader {
-                    source: Source::Ready(e.bytes.clone()),
-                };
-            }
+        if let Some(hit) = self.memory_hit(&key) {
+            return hit;
         }
         let mut running = match self.running.lock() {
             Ok(r) => r,
@@ -297,14 +302,8 @@ impl ChunkCache {
         }
         // The encode may have finished between the memory check and taking this lock; it
         // publishes to memory before leaving `running`, so a second look settles it.
-        if let Ok(mut mem) = self.mem.lock() {
-            if let Some(e) = mem.map.get_mut(&key) {
-                e.last_access = Instant::now();
-                self.stats.memory_hits.fetch_add(1, Ordering::Relaxed);
-                return ChunkReader {
-                    source: Source::Ready(e.bytes.clone()),
-                };
-            }
+        if let Some(hit) = self.memory_hit(&key) {
+            return hit;
         }
         let (tx, rx) = watch::channel(Progress {
             len: 0,

@@ -214,19 +214,24 @@ fn head_for(
     (status_of(decision), h, span)
 }
 
+/// The track's file metadata, or the error a vanished file gets.
+async fn file_meta(src: &TrackSource) -> ApiResult<std::fs::Metadata> {
+    tokio::fs::metadata(&src.path).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "file_missing",
+            "the track's file is gone; rescan the library",
+        )
+    })
+}
+
 async fn serve_original(
     st: &AppState,
     src: &TrackSource,
     method: &Method,
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
-    let meta = tokio::fs::metadata(&src.path).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "file_missing",
-            "the track's file is gone; rescan the library",
-        )
-    })?;
+    let meta = file_meta(src).await?;
     let len = meta.len();
     let mtime = meta.modified().unwrap_or(UNIX_EPOCH);
     let mtime_ms = mtime
@@ -280,20 +285,9 @@ impl Drop for ActiveStream {
 /// and cache key come from the scan, so they would no longer describe the bytes. A rescan is
 /// started so the next request succeeds.
 async fn check_unchanged(st: &AppState, src: &TrackSource) -> ApiResult<()> {
-    let meta = tokio::fs::metadata(&src.path).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "file_missing",
-            "the track's file is gone; rescan the library",
-        )
-    })?;
-    let mtime_ms = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    if meta.len() as i64 != src.size_bytes || mtime_ms != src.mtime_ms {
+    let meta = file_meta(src).await?;
+    let stamp = tonearm_library::scan::file_stamp(&meta);
+    if stamp.size_bytes != src.size_bytes || stamp.mtime_ms != src.mtime_ms {
         crate::routes::library::start_scan(st);
         return Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -89,7 +89,7 @@ pub async fn upload(
                 continue;
             };
             let token = crate::auth::tokens::random_token(6);
-            let tmp = TempFile(Some(dir.join(format!(".{token}.part"))));
+            let mut tmp = TempFile(Some(dir.join(format!(".{token}.part"))));
             let tmp_path = tmp.0.clone().unwrap_or_default();
             let mut f = tokio::fs::File::create(&tmp_path)
                 .await
@@ -135,20 +135,15 @@ pub async fn upload(
             tokio::fs::rename(&tmp_path, &final_path)
                 .await
                 .map_err(ApiError::internal)?;
-            std::mem::forget(tmp); // renamed: nothing to clean up under the temp name
+            tmp.0 = None; // renamed: nothing to clean up under the temp name
             written_files.push(final_path.clone());
             let meta = tokio::fs::metadata(&final_path)
                 .await
                 .map_err(ApiError::internal)?;
-            let mtime_ms = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or(0);
+            let stamp = tonearm_library::scan::file_stamp(&meta);
             let p2 = final_path.clone();
             let track = tokio::task::spawn_blocking(move || {
-                tonearm_library::probe_file(&p2, meta.len() as i64, mtime_ms)
+                tonearm_library::probe_file(&p2, stamp.size_bytes, stamp.mtime_ms)
             })
             .await
             .map_err(ApiError::internal)?
