@@ -448,42 +448,14 @@ async fn first_start_offers_a_one_time_setup_token() {
         .await
         .unwrap();
     assert_eq!(needed["needed"], true);
+    let setup = |body: Value| c.post(format!("{base}/api/setup")).json(&body).send();
     let body = |t: &str| json!({ "token": t, "username": "root", "password": "root-password" });
-    assert_eq!(
-        c.post(format!("{base}/api/setup"))
-            .json(&body("wrong"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        403
-    );
+    assert_eq!(setup(body("wrong")).await.unwrap().status(), 403);
     let weak = json!({ "token": token, "username": "root", "password": "short" });
+    assert_eq!(setup(weak).await.unwrap().status(), 400);
+    assert_eq!(setup(body(&token)).await.unwrap().status(), 201);
     assert_eq!(
-        c.post(format!("{base}/api/setup"))
-            .json(&weak)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        400
-    );
-    assert_eq!(
-        c.post(format!("{base}/api/setup"))
-            .json(&body(&token))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        201
-    );
-    assert_eq!(
-        c.post(format!("{base}/api/setup"))
-            .json(&body(&token))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        setup(body(&token)).await.unwrap().status(),
         403,
         "single use"
     );

@@ -208,29 +208,15 @@ async fn first_run_on_an_empty_data_dir_offers_the_demo_library() {
         .unwrap()
         .to_string();
     let client = client_with_token(&login(&base, ADMIN, ADMIN_PASSWORD).await);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let tracks = loop {
-        let v: Value = client
-            .get(format!("{base}/api/library/scan"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if v["running"] == false && v["finished_at_ms"].as_u64().unwrap_or(0) > 0 {
-            break client
-                .get(format!("{base}/api/tracks"))
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap();
-        }
-        assert!(std::time::Instant::now() < deadline, "scan did not finish");
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    };
+    wait_scan_done(&client, &base).await;
+    let tracks: Value = client
+        .get(format!("{base}/api/tracks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(tracks["total"], 5);

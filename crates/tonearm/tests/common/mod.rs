@@ -173,17 +173,7 @@ impl TestServer {
     }
 
     pub async fn wait_scan_done(&self) -> Value {
-        self.until(120, "scan to finish", || async {
-            let r = self
-                .client
-                .get(self.url("/api/library/scan"))
-                .send()
-                .await
-                .ok()?;
-            let s: Value = r.json().await.ok()?;
-            (s["running"] == false && s["finished_at_ms"].as_u64().unwrap_or(0) > 0).then_some(s)
-        })
-        .await
+        wait_scan_done(&self.client, &self.base).await
     }
 
     /// Starts a rescan and waits for it.
@@ -229,6 +219,41 @@ impl TestServer {
             })
             .unwrap_or(0.0)
     }
+}
+
+/// Polls a server's scan status until a scan has finished (the server reports it; no guessing).
+pub async fn wait_scan_done(client: &reqwest::Client, base: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Ok(r) = client.get(format!("{base}/api/library/scan")).send().await {
+            if let Ok(s) = r.json::<Value>().await {
+                if s["running"] == false && s["finished_at_ms"].as_u64().unwrap_or(0) > 0 {
+                    return s;
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for the scan to finish"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Runs ffprobe with `entries` (e.g. `format=start_time,duration`) and returns the CSV fields.
+fn ffprobe_fields(path: &Path, extra: &[&str]) -> Vec<String> {
+    let out = Command::new("ffprobe")
+        .args(["-v", "error"])
+        .args(extra)
+        .args(["-of", "csv=p=0"])
+        .arg(path)
+        .output()
+        .expect("ffprobe");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .split(',')
+        .map(str::to_string)
+        .collect()
 }
 
 impl Drop for TestServer {
@@ -292,49 +317,26 @@ pub fn decode_strict(path: &Path) -> (Vec<f32>, usize, u32) {
 
 /// (channels, sample_rate) of the first audio stream, per ffprobe.
 pub fn probe_stream(path: &Path) -> (usize, u32) {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
+    let f = ffprobe_fields(
+        path,
+        &[
             "-select_streams",
             "a:0",
             "-show_entries",
             "stream=channels,sample_rate",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(path)
-        .output()
-        .expect("ffprobe");
-    let s = String::from_utf8_lossy(&out.stdout);
-    let mut parts = s.trim().split(',');
-    let rate = parts.next().and_then(|x| x.parse().ok()).unwrap_or(0);
-    let ch = parts.next().and_then(|x| x.parse().ok()).unwrap_or(0);
-    (ch, rate)
+        ],
+    );
+    let num = |i: usize| f.get(i).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0);
+    (num(1) as usize, num(0) as u32)
 }
 
 /// ffprobe's (start_time, duration) of the container in seconds. For MP3, ffprobe counts the
 /// duration over all frames including encoder delay and padding (it does so for ffmpeg's own
 /// LAME output too) and reports the delay as a positive start time.
 pub fn probe_duration(path: &Path) -> (f64, f64) {
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-show_entries",
-            "format=start_time,duration",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(path)
-        .output()
-        .expect("ffprobe");
-    let s = String::from_utf8_lossy(&out.stdout);
-    let mut parts = s
-        .trim()
-        .split(',')
-        .map(|x| x.parse::<f64>().unwrap_or(-1.0));
-    (parts.next().unwrap_or(-1.0), parts.next().unwrap_or(-1.0))
+    let f = ffprobe_fields(path, &["-show_entries", "format=start_time,duration"]);
+    let num = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(-1.0);
+    (num(0), num(1))
 }
 
 /// Writes bytes to a temp file with the given extension and returns its path.
