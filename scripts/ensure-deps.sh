@@ -2,10 +2,11 @@
 # Installs what building and testing Tonearm needs and a fresh Debian machine lacks.
 # Usage: scripts/ensure-deps.sh build|test
 #   build: cmake (libopus is built from source by the opus crate), pkg-config
-#   test:  the above plus ffmpeg/ffprobe, the independent judge of every stream we serve
+#   test:  the above plus ffmpeg/ffprobe, the independent judge of every stream we serve, and
+#          redis-server (tests start their own on loopback: shared limits and revocation)
 set -euo pipefail
 want=(cmake pkg-config make)
-[ "${1:-build}" = test ] && want+=(ffmpeg)
+[ "${1:-build}" = test ] && want+=(ffmpeg redis-server)
 missing=()
 for pkg in "${want[@]}"; do
   case $pkg in

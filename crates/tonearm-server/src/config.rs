@@ -24,6 +24,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub http: HttpConfig,
     pub log: LogConfig,
+    pub redis: RedisConfig,
     /// Seconds to let in-flight responses finish after a shutdown signal.
     pub shutdown_grace_secs: u64,
 }
@@ -115,6 +116,16 @@ pub struct HttpConfig {
     pub hsts: bool,
 }
 
+/// The Redis several nodes share (rate limits, lockouts, revocations, room fan-out).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://host:port/db`. Unset: everything stays in this process (one node).
+    /// Also `TONEARM_REDIS_URL`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
 /// Logging.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -138,6 +149,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             http: HttpConfig::default(),
             log: LogConfig::default(),
+            redis: RedisConfig::default(),
             shutdown_grace_secs: 10,
         }
     }

@@ -9,6 +9,7 @@ pub mod loudness;
 pub mod observe;
 pub mod routes;
 pub mod security;
+pub mod shared;
 pub mod state;
 pub mod stream_cache;
 
@@ -36,6 +37,8 @@ pub enum ServeError {
     Bind(SocketAddr, std::io::Error),
     #[error("server error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("cannot reach redis ({0}): {1}")]
+    Redis(String, shared::SharedError),
     #[error("demo library: {0}")]
     Demo(#[from] tonearm_library::demo::DemoError),
 }
@@ -226,11 +229,14 @@ pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
     .map_err(|e| ServeError::DataDir(config.data.join("jwt.key"), e))?;
     // No user yet: a one-time token lets whoever runs the server create the first admin.
     let setup_token = (store.user_count().await? == 0).then(|| auth::tokens::random_token(24));
-    let limits = limits::Limits::new(&config.limits);
+    let shared = connect_shared(&config).await?;
+    auth::sessions::republish(shared.as_ref(), &config.auth, &store).await?;
+    let limits = limits::Limits::new(&config.limits, shared.clone());
     Ok(AppState(Arc::new(Inner {
         store,
         jwt,
         limits,
+        shared,
         setup_token: std::sync::Mutex::new(setup_token),
         scan: Default::default(),
         cache,
@@ -242,6 +248,28 @@ pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
         background_jobs: Default::default(),
         config,
     })))
+}
+
+/// The shared Redis, if configured (a configured but unreachable Redis stops the start:
+/// running as a lone node would silently split limits and revocations).
+pub async fn connect_shared(config: &Config) -> Result<Option<shared::Shared>, ServeError> {
+    let Some(url) = &config.redis.url else {
+        return Ok(None);
+    };
+    let shown = redact_url(url);
+    let s = shared::Shared::connect(url)
+        .await
+        .map_err(|e| ServeError::Redis(shown.clone(), e))?;
+    tracing::info!(redis = %shown, "sharing limits and revocations through redis");
+    Ok(Some(s))
+}
+
+/// A URL without its password, for logs and errors.
+fn redact_url(url: &str) -> String {
+    match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, _)), Some(at)) => format!("{scheme}://***@{}", &url[at + 1..]),
+        _ => url.to_string(),
+    }
 }
 
 async fn shutdown_signal() {

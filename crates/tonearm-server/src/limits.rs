@@ -1,6 +1,8 @@
 //! Abuse limits: per-client rate limits by route class, and exponential lockout of repeated
-//! failed logins. In process (governor's keyed GCRA limiters); answers are 429 + `Retry-After`.
+//! failed logins. In process (governor's keyed GCRA limiters), or shared by all nodes through
+//! Redis when configured (`shared`); answers are 429 + `Retry-After`.
 
+use crate::shared::Shared;
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -19,30 +21,51 @@ pub const FREE_FAILURES: u32 = 5;
 /// Longest lockout.
 pub const MAX_LOCKOUT: Duration = Duration::from_secs(3600);
 
-/// A keyed limit of `n` requests per minute (0 = no limit).
+/// A keyed limit of `n` requests per minute (0 = no limit): in process, or on the shared
+/// Redis when one is configured (falling back to the process's own count if Redis fails, so
+/// an outage degrades limits to per-node rather than taking the API down).
 pub struct Limiter {
-    inner: Option<DefaultKeyedRateLimiter<String>>,
+    class: &'static str,
+    n: u32,
+    local: Option<DefaultKeyedRateLimiter<String>>,
     clock: DefaultClock,
+    shared: Option<Shared>,
 }
 
 impl Limiter {
-    pub fn per_minute(n: u32) -> Limiter {
+    pub fn per_minute(class: &'static str, n: u32, shared: Option<Shared>) -> Limiter {
         Limiter {
-            inner: NonZeroU32::new(n).map(|n| DefaultKeyedRateLimiter::keyed(Quota::per_minute(n))),
+            class,
+            n,
+            local: NonZeroU32::new(n).map(|n| DefaultKeyedRateLimiter::keyed(Quota::per_minute(n))),
             clock: DefaultClock::default(),
+            shared,
         }
     }
 
     /// `Err(wait)` when `key` is over its limit.
-    pub fn check(&self, key: &str) -> Result<(), Duration> {
-        let Some(l) = &self.inner else { return Ok(()) };
-        l.check_key(&key.to_string())
+    pub async fn check(&self, key: &str) -> Result<(), Duration> {
+        let Some(local) = &self.local else {
+            return Ok(());
+        };
+        if let Some(shared) = &self.shared {
+            match shared.rate_check(self.class, key, self.n).await {
+                Ok(None) => return Ok(()),
+                Ok(Some(wait)) => return Err(wait),
+                Err(e) => tracing::warn!(
+                    class = self.class,
+                    "shared rate limit unavailable, counting locally: {e}"
+                ),
+            }
+        }
+        local
+            .check_key(&key.to_string())
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
     /// Forgets keys whose limit has fully recovered (bounds memory).
     pub fn prune(&self) {
-        if let Some(l) = &self.inner {
+        if let Some(l) = &self.local {
             l.retain_recent();
             l.shrink_to_fit();
         }
@@ -51,20 +74,41 @@ impl Limiter {
 
 /// Consecutive failed logins per (client, name), and the lockout they earned: after
 /// [`FREE_FAILURES`], each failure doubles the wait, from one minute up to [`MAX_LOCKOUT`].
+/// Kept on the shared Redis when configured (a lockout earned on one node holds on all).
 #[derive(Default)]
 pub struct Lockouts {
     map: Mutex<HashMap<String, (u32, Option<Instant>)>>,
+    shared: Option<Shared>,
 }
 
 impl Lockouts {
+    pub fn new(shared: Option<Shared>) -> Lockouts {
+        Lockouts {
+            map: Mutex::default(),
+            shared,
+        }
+    }
+
     /// Time left on `key`'s lockout, if it is locked.
-    pub fn locked(&self, key: &str) -> Option<Duration> {
+    pub async fn locked(&self, key: &str) -> Option<Duration> {
+        if let Some(shared) = &self.shared {
+            match shared.lockout_left(key).await {
+                Ok(left) => return left,
+                Err(e) => tracing::warn!("shared lockouts unavailable, using local: {e}"),
+            }
+        }
         let map = self.map.lock().ok()?;
         let until = map.get(key)?.1?;
         until.checked_duration_since(Instant::now())
     }
 
-    pub fn failed(&self, key: &str) {
+    pub async fn failed(&self, key: &str) {
+        if let Some(shared) = &self.shared {
+            match shared.lockout_failed(key, FREE_FAILURES, MAX_LOCKOUT).await {
+                Ok(()) => return,
+                Err(e) => tracing::warn!("shared lockouts unavailable, using local: {e}"),
+            }
+        }
         let Ok(mut map) = self.map.lock() else { return };
         let e = map.entry(key.to_string()).or_insert((0, None));
         e.0 += 1;
@@ -75,7 +119,12 @@ impl Lockouts {
         }
     }
 
-    pub fn succeeded(&self, key: &str) {
+    pub async fn succeeded(&self, key: &str) {
+        if let Some(shared) = &self.shared {
+            if let Err(e) = shared.lockout_clear(key).await {
+                tracing::warn!("shared lockouts unavailable: {e}");
+            }
+        }
         if let Ok(mut map) = self.map.lock() {
             map.remove(key);
         }
@@ -100,13 +149,14 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub fn new(c: &crate::config::LimitsConfig) -> Limits {
+    /// The configured limits, shared through `shared` (Redis) when given.
+    pub fn new(c: &crate::config::LimitsConfig, shared: Option<Shared>) -> Limits {
         Limits {
-            login: Limiter::per_minute(c.login_per_minute),
-            token: Limiter::per_minute(c.token_per_minute),
-            api: Limiter::per_minute(c.api_per_minute),
-            per_user: Limiter::per_minute(c.api_per_user_per_minute),
-            lockouts: Lockouts::default(),
+            login: Limiter::per_minute("login", c.login_per_minute, shared.clone()),
+            token: Limiter::per_minute("token", c.token_per_minute, shared.clone()),
+            api: Limiter::per_minute("api", c.api_per_minute, shared.clone()),
+            per_user: Limiter::per_minute("user", c.api_per_user_per_minute, shared.clone()),
+            lockouts: Lockouts::new(shared),
         }
     }
 
@@ -145,7 +195,7 @@ fn peer(ci: Option<&ConnectInfo<SocketAddr>>) -> String {
 /// General API limit, per client address.
 pub async fn limit_api(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let ip = peer(req.extensions().get::<ConnectInfo<SocketAddr>>());
-    match st.limits.api.check(&ip) {
+    match st.limits.api.check(&ip).await {
         Ok(()) => next.run(req).await,
         Err(wait) => too_many(wait),
     }
@@ -154,7 +204,7 @@ pub async fn limit_api(State(st): State<AppState>, req: Request, next: Next) -> 
 /// Token and key endpoints (refresh, setup, API keys), per client address.
 pub async fn limit_token(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let ip = peer(req.extensions().get::<ConnectInfo<SocketAddr>>());
-    match st.limits.token.check(&ip) {
+    match st.limits.token.check(&ip).await {
         Ok(()) => next.run(req).await,
         Err(wait) => too_many(wait),
     }
@@ -164,38 +214,39 @@ pub async fn limit_token(State(st): State<AppState>, req: Request, next: Next) -
 mod tests {
     use super::*;
 
-    #[test]
-    fn limiter_allows_the_quota_then_says_when_to_retry() {
-        let l = Limiter::per_minute(3);
+    #[tokio::test]
+    async fn limiter_allows_the_quota_then_says_when_to_retry() {
+        let l = Limiter::per_minute("t", 3, None);
         for _ in 0..3 {
-            assert!(l.check("a").is_ok());
+            assert!(l.check("a").await.is_ok());
         }
-        let wait = l.check("a").unwrap_err();
+        let wait = l.check("a").await.unwrap_err();
         assert!(
             wait > Duration::from_secs(10) && wait <= Duration::from_secs(20),
             "{wait:?}"
         );
-        assert!(l.check("b").is_ok(), "keys are independent");
-        assert!(Limiter::per_minute(0).check("a").is_ok(), "0 is unlimited");
+        assert!(l.check("b").await.is_ok(), "keys are independent");
+        let unlimited = Limiter::per_minute("t", 0, None);
+        assert!(unlimited.check("a").await.is_ok(), "0 is unlimited");
     }
 
-    #[test]
-    fn lockouts_start_after_free_failures_and_double() {
+    #[tokio::test]
+    async fn lockouts_start_after_free_failures_and_double() {
         let l = Lockouts::default();
         for _ in 0..FREE_FAILURES - 1 {
-            l.failed("k");
+            l.failed("k").await;
         }
-        assert!(l.locked("k").is_none());
-        l.failed("k");
-        let first = l.locked("k").unwrap();
+        assert!(l.locked("k").await.is_none());
+        l.failed("k").await;
+        let first = l.locked("k").await.unwrap();
         assert!(first > Duration::from_secs(55) && first <= Duration::from_secs(60));
-        l.failed("k");
-        assert!(l.locked("k").unwrap() > Duration::from_secs(115));
+        l.failed("k").await;
+        assert!(l.locked("k").await.unwrap() > Duration::from_secs(115));
         for _ in 0..20 {
-            l.failed("k");
+            l.failed("k").await;
         }
-        assert!(l.locked("k").unwrap() <= MAX_LOCKOUT);
-        l.succeeded("k");
-        assert!(l.locked("k").is_none());
+        assert!(l.locked("k").await.unwrap() <= MAX_LOCKOUT);
+        l.succeeded("k").await;
+        assert!(l.locked("k").await.is_none());
     }
 }

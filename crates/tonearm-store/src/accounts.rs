@@ -130,8 +130,13 @@ impl Store {
         )
     }
 
-    /// Replaces a password hash and revokes every session of the user. `Ok(false)`: no such user.
-    pub async fn set_password(&self, user_id: &str, password_hash: &str) -> Result<bool> {
+    /// Replaces a password hash and revokes every session of the user, returning the revoked
+    /// sessions (so other nodes can be told). `Ok(None)`: no such user.
+    pub async fn set_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+    ) -> Result<Option<Vec<String>>> {
         let mut tx = self.pool.begin().await?;
         let n = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(password_hash)
@@ -139,13 +144,23 @@ impl Store {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-        sqlx::query("UPDATE token_families SET revoked_at_ms = ?, revoked_reason = 'password changed' WHERE user_id = ? AND revoked_at_ms IS NULL")
+        let revoked: Vec<(String,)> = sqlx::query_as("UPDATE token_families SET revoked_at_ms = ?, revoked_reason = 'password changed' WHERE user_id = ? AND revoked_at_ms IS NULL RETURNING id")
             .bind(now_ms())
             .bind(user_id)
-            .execute(&mut *tx)
+            .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(n == 1)
+        Ok((n == 1).then(|| revoked.into_iter().map(|(id,)| id).collect()))
+    }
+
+    /// Sessions revoked at or after `since_ms` (to re-publish revocations to a fresh Redis).
+    pub async fn families_revoked_since(&self, since_ms: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM token_families WHERE revoked_at_ms >= ?")
+                .bind(since_ms)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     /// Deletes a user with their keys and sessions. `Ok(false)`: no such user.

@@ -121,7 +121,8 @@ fn main() -> anyhow::Result<()> {
                 std::fs::create_dir_all(&cfg.data)
                     .with_context(|| format!("creating {}", cfg.data.display()))?;
                 let store = tonearm_store::Store::open(&cfg.db_path()).await?;
-                let r = users::run(&store, action).await;
+                let shared = tonearm_server::connect_shared(&cfg).await?;
+                let r = users::run(&store, shared.as_ref(), &cfg.auth, action).await;
                 store.close().await;
                 r
             })?;

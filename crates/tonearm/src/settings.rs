@@ -53,7 +53,7 @@ pub fn load(
     fig = fig.merge(
         Env::prefixed("TONEARM_")
             .ignore(&["config", "library"])
-            .split("__"),
+            .map(|key| env_key(&key.as_str().to_ascii_lowercase()).into()),
     );
     if let Some(list) = std::env::var_os("TONEARM_LIBRARY") {
         let dirs: Vec<PathBuf> = std::env::split_paths(&list)
@@ -73,6 +73,16 @@ pub fn load(
     }));
     let cfg: Config = fig.extract().context("invalid configuration")?;
     Ok(cfg)
+}
+
+/// Maps `TONEARM_*` variable names (prefix removed, lower-cased here) to config keys: `__` nests
+/// (`LIMITS__API_PER_MINUTE` → `limits.api_per_minute`), and the scale-out switches have the
+/// flat names deployment tools expect (`TONEARM_REDIS_URL` → `redis.url`).
+fn env_key(name: &str) -> String {
+    match name {
+        "redis_url" => "redis.url".into(),
+        other => other.replace("__", "."),
+    }
 }
 
 /// The effective configuration as TOML (`tonearm config show`).

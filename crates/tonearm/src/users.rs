@@ -2,7 +2,9 @@
 
 use anyhow::{bail, Context};
 use std::io::{BufRead, IsTerminal};
-use tonearm_server::auth::{password, tokens::random_token};
+use tonearm_server::auth::{password, sessions, tokens::random_token};
+use tonearm_server::config::AuthConfig;
+use tonearm_server::shared::Shared;
 use tonearm_store::Store;
 
 #[derive(Debug, clap::Subcommand)]
@@ -38,7 +40,12 @@ fn read_password() -> anyhow::Result<String> {
     }
 }
 
-pub async fn run(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
+pub async fn run(
+    store: &Store,
+    shared: Option<&Shared>,
+    auth: &AuthConfig,
+    cmd: UserCommand,
+) -> anyhow::Result<()> {
     match cmd {
         UserCommand::Add { name, admin } => {
             tonearm_server::routes::auth::check_name(&name)
@@ -68,7 +75,11 @@ pub async fn run(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
             let pw = read_password()?;
             password::check_policy(&pw).map_err(|e| anyhow::anyhow!(e))?;
             let hash = password::hash(&pw).map_err(|e| anyhow::anyhow!(e))?;
-            store.set_password(&user.id, &hash).await?;
+            let ended = store
+                .set_password(&user.id, &hash)
+                .await?
+                .unwrap_or_default();
+            sessions::announce(shared, auth, &ended, &[]).await;
             println!("password changed for {name}; their sessions are ended");
         }
         UserCommand::Remove { name } => {
@@ -77,6 +88,7 @@ pub async fn run(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
                 .await?
                 .with_context(|| format!("no user named {name:?}"))?;
             store.delete_user(&user.id).await?;
+            sessions::announce(shared, auth, &[], &[user.id]).await;
             println!("removed {name}");
         }
     }

@@ -40,9 +40,9 @@ async fn me_status(s: &TestServer, token: &str) -> u16 {
         .as_u16()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn refresh_rotates_and_reuse_revokes_the_family() {
-    let s = TestServer::start(|_| {}).await;
+on_both_backends!(refresh_rotates_and_reuse_revokes_the_family);
+async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
+    let s = TestServer::start_on(backend, |_| {}, &[]).await;
     let anon = reqwest::Client::new();
     let first = login_full(&s, ADMIN, ADMIN_PASSWORD).await;
     assert_eq!(first["token_type"], "Bearer");
@@ -104,9 +104,9 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn logout_ends_the_session_and_survives_a_restart() {
-    let mut s = TestServer::start(|_| {}).await;
+on_both_backends!(logout_ends_the_session_and_survives_a_restart);
+async fn logout_ends_the_session_and_survives_a_restart(backend: Backend) {
+    let mut s = TestServer::start_on(backend, |_| {}, &[]).await;
     let t = login_full(&s, ADMIN, ADMIN_PASSWORD).await;
     let access = t["access_token"].as_str().unwrap().to_string();
     let refresh = t["refresh_token"].as_str().unwrap().to_string();
@@ -186,9 +186,9 @@ async fn failed_logins_look_the_same_whether_or_not_the_name_exists() {
     assert_eq!(r.status(), 400);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn expired_forged_and_orphaned_tokens_are_refused() {
-    let s = TestServer::start_with(|_| {}, &[("TONEARM_AUTH__ACCESS_TTL_SECS", "1")]).await;
+on_both_backends!(expired_forged_and_orphaned_tokens_are_refused);
+async fn expired_forged_and_orphaned_tokens_are_refused(backend: Backend) {
+    let s = TestServer::start_on(backend, |_| {}, &[("TONEARM_AUTH__ACCESS_TTL_SECS", "1")]).await;
     let t = login_full(&s, ADMIN, ADMIN_PASSWORD).await;
     let access = t["access_token"].as_str().unwrap().to_string();
     assert_eq!(t["expires_in"], 1);
@@ -473,35 +473,28 @@ async fn first_start_offers_a_one_time_setup_token() {
     let _ = child.wait();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_cli_manages_users_and_a_new_password_ends_sessions() {
-    let s = TestServer::start(|_| {}).await;
+on_both_backends!(the_cli_manages_users_and_a_new_password_ends_sessions);
+async fn the_cli_manages_users_and_a_new_password_ends_sessions(backend: Backend) {
+    let s = TestServer::start_on(backend, |_| {}, &[]).await;
     let data = s.dir.path().join("data");
     add_user(&data, "dave", "dave-password", false);
     let dave = login(&s.base, "dave", "dave-password").await;
-    let out = Command::new(bin())
-        .arg("--data")
-        .arg(&data)
-        .args(["user", "list"])
-        .output()
-        .unwrap();
+    let out = s.cli().args(["user", "list"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("admin\tadmin") && text.contains("dave\tuser"),
         "{text}"
     );
     // Duplicate names are refused.
-    let dup = Command::new(bin())
-        .arg("--data")
-        .arg(&data)
+    let dup = s
+        .cli()
         .args(["user", "add", "DAVE"])
         .stdin(Stdio::piped())
         .output()
         .unwrap();
     assert!(!dup.status.success());
-    let mut p = Command::new(bin())
-        .arg("--data")
-        .arg(&data)
+    let mut p = s
+        .cli()
         .args(["user", "passwd", "dave"])
         .stdin(Stdio::piped())
         .spawn()
@@ -509,14 +502,15 @@ async fn the_cli_manages_users_and_a_new_password_ends_sessions() {
     std::io::Write::write_all(&mut p.stdin.take().unwrap(), b"dave-new-password\n").unwrap();
     assert!(p.wait().unwrap().success());
     assert_eq!(me_status(&s, &dave).await, 401);
-    login(&s.base, "dave", "dave-new-password").await;
-    let rm = Command::new(bin())
-        .arg("--data")
-        .arg(&data)
-        .args(["user", "remove", "dave"])
-        .output()
-        .unwrap();
+    let dave = login(&s.base, "dave", "dave-new-password").await;
+    assert_eq!(me_status(&s, &dave).await, 200);
+    let rm = s.cli().args(["user", "remove", "dave"]).output().unwrap();
     assert!(rm.status.success());
+    assert_eq!(
+        me_status(&s, &dave).await,
+        401,
+        "a removed user's token dies"
+    );
     let r = post(
         &s,
         &reqwest::Client::new(),

@@ -6,9 +6,9 @@ mod common;
 use common::*;
 use serde_json::json;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn repeated_failed_logins_lock_out_that_name_from_that_client() {
-    let s = TestServer::start(|_| {}).await;
+on_both_backends!(repeated_failed_logins_lock_out_that_name_from_that_client);
+async fn repeated_failed_logins_lock_out_that_name_from_that_client(backend: Backend) {
+    let s = TestServer::start_on(backend, |_| {}, &[]).await;
     // A fresh name: the harness already signed in as the admin from this address.
     add_user(&s.dir.path().join("data"), "erin", "erin-password", false);
     let c = reqwest::Client::new();
@@ -45,9 +45,10 @@ async fn repeated_failed_logins_lock_out_that_name_from_that_client() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn token_endpoints_and_the_general_api_are_rate_limited() {
-    let s = TestServer::start_with(
+on_both_backends!(token_endpoints_and_the_general_api_are_rate_limited);
+async fn token_endpoints_and_the_general_api_are_rate_limited(backend: Backend) {
+    let s = TestServer::start_on(
+        backend,
         |_| {},
         &[
             ("TONEARM_LIMITS__TOKEN_PER_MINUTE", "3"),
@@ -146,12 +147,16 @@ async fn security_headers_and_cors_allow_list() {
         .contains_key("strict-transport-security"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_per_user_limit_follows_the_account_across_credentials() {
+on_both_backends!(the_per_user_limit_follows_the_account_across_credentials);
+async fn the_per_user_limit_follows_the_account_across_credentials(backend: Backend) {
     // Generous per-address limit, tight per-user limit: a second credential of the same user
     // (an API key) shares the user's budget.
-    let s =
-        TestServer::start_with(|_| {}, &[("TONEARM_LIMITS__API_PER_USER_PER_MINUTE", "40")]).await;
+    let s = TestServer::start_on(
+        backend,
+        |_| {},
+        &[("TONEARM_LIMITS__API_PER_USER_PER_MINUTE", "40")],
+    )
+    .await;
     let key: serde_json::Value = s
         .client
         .post(s.url("/api/keys"))

@@ -2,6 +2,7 @@
 //! that guards each class of route (viewer, user, admin).
 
 pub mod password;
+pub mod sessions;
 pub mod tokens;
 
 use crate::error::ApiError;
@@ -55,6 +56,7 @@ pub async fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<Principa
     st.limits
         .per_user
         .check(&p.user_id)
+        .await
         .map_err(ApiError::rate_limited)?;
     Ok(p)
 }
@@ -81,7 +83,7 @@ async fn identify(st: &AppState, headers: &HeaderMap) -> Result<Principal, ApiEr
         .verify(secret)
         .ok_or_else(|| unauthorized("invalid or expired token"))?;
     // Revocation (logout, theft detection, password change, deleted user) takes effect at once.
-    if !st.store.family_is_live(&claims.fam, &claims.sub).await? {
+    if !session_is_live(st, &claims).await? {
         return Err(unauthorized("session ended"));
     }
     Ok(Principal {
@@ -90,6 +92,18 @@ async fn identify(st: &AppState, headers: &HeaderMap) -> Result<Principal, ApiEr
         role: claims.role,
         family: Some(claims.fam),
     })
+}
+
+/// With Redis: the shared revocation list (every node sees a logout at once). Without, or if
+/// Redis fails: the database.
+async fn session_is_live(st: &AppState, claims: &tokens::Claims) -> Result<bool, ApiError> {
+    if let Some(shared) = &st.shared {
+        match shared.is_revoked(&claims.fam, &claims.sub).await {
+            Ok(revoked) => return Ok(!revoked),
+            Err(e) => tracing::warn!("shared revocations unavailable, asking the database: {e}"),
+        }
+    }
+    Ok(st.store.family_is_live(&claims.fam, &claims.sub).await?)
 }
 
 fn with_challenge(e: ApiError) -> Response {

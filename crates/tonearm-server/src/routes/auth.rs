@@ -1,7 +1,7 @@
 //! Sign-in, token refresh and logout, first-admin setup, the caller's profile and API keys.
 
 use crate::auth::tokens::{random_token, secret_hash, API_KEY_PREFIX};
-use crate::auth::{password, Principal};
+use crate::auth::{password, sessions, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::limits::{too_many, ClientIp};
 use crate::state::AppState;
@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
-use tonearm_store::RefreshOutcome;
+use tonearm_store::{now_ms, RefreshOutcome};
 
 /// Longest user name accepted.
 pub const MAX_NAME_LEN: usize = 64;
@@ -23,13 +23,6 @@ fn invalid_credentials() -> ApiError {
         "invalid_credentials",
         "wrong username or password",
     )
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// A user name: 1–64 printable characters, no surrounding spaces.
@@ -93,10 +86,10 @@ pub async fn login(
             .take(MAX_NAME_LEN)
             .collect::<String>()
     );
-    if let Some(wait) = st.limits.lockouts.locked(&key) {
+    if let Some(wait) = st.limits.lockouts.locked(&key).await {
         return Ok(too_many(wait));
     }
-    if let Err(wait) = st.limits.login.check(&key) {
+    if let Err(wait) = st.limits.login.check(&key).await {
         return Ok(too_many(wait));
     }
     if req.username.len() > 4 * MAX_NAME_LEN || req.password.len() > password::MAX_PASSWORD_LEN {
@@ -116,10 +109,10 @@ pub async fn login(
     .map_err(ApiError::internal)?;
     let Some(user) = user else {
         tracing::info!(username = %req.username.chars().take(64).collect::<String>(), %ip, "login failed");
-        st.limits.lockouts.failed(&key);
+        st.limits.lockouts.failed(&key).await;
         return Err(invalid_credentials());
     };
-    st.limits.lockouts.succeeded(&key);
+    st.limits.lockouts.succeeded(&key).await;
     let family = random_token(16);
     let refresh = random_token(32);
     let expires = now_ms() + st.config.auth.refresh_ttl_secs as i64 * 1000;
@@ -169,6 +162,7 @@ pub async fn refresh(
         }
         RefreshOutcome::Reused { user_id, family_id } => {
             tracing::warn!(user = %user_id, family = %family_id, "refresh token reused: session revoked (possible theft)");
+            sessions::announce(st.shared.as_ref(), &st.config.auth, &[family_id], &[]).await;
             Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "token_reused",
@@ -192,6 +186,7 @@ pub async fn logout(
         .family
         .ok_or_else(|| ApiError::bad_request("API keys have no session; revoke the key instead"))?;
     st.store.revoke_family(&family, "logout").await?;
+    sessions::announce(st.shared.as_ref(), &st.config.auth, &[family], &[]).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

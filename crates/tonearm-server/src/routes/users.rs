@@ -1,6 +1,6 @@
 //! User management (admin only).
 
-use crate::auth::{password, tokens::random_token, Principal};
+use crate::auth::{password, sessions, tokens::random_token, Principal};
 use crate::error::{ApiError, ApiResult};
 use crate::routes::auth::check_name;
 use crate::state::AppState;
@@ -74,6 +74,7 @@ pub async fn delete(
         return Err(ApiError::bad_request("you cannot delete yourself"));
     }
     if st.store.delete_user(&id).await? {
+        sessions::announce(st.shared.as_ref(), &st.config.auth, &[], &[id]).await;
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found("user"))
@@ -94,7 +95,8 @@ pub async fn set_password(
     let Json(req) = body?;
     password::check_policy(&req.password).map_err(ApiError::bad_request)?;
     let hash = hash_in_background(req.password).await?;
-    if st.store.set_password(&id, &hash).await? {
+    if let Some(ended) = st.store.set_password(&id, &hash).await? {
+        sessions::announce(st.shared.as_ref(), &st.config.auth, &ended, &[]).await;
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found("user"))

@@ -15,6 +15,127 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub child: Child,
     pub client: reqwest::Client,
+    /// The environment the server (and [`TestServer::cli`]) runs with, kept for restarts.
+    pub env: Vec<(String, String)>,
+    /// Where limits and revocations are shared, kept alive as long as the server.
+    pub backend: Backend,
+}
+
+/// A real `redis-server` on a free loopback port, without persistence. Killed on drop.
+pub struct RedisServer {
+    child: Child,
+    pub port: u16,
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl RedisServer {
+    /// Starts one and waits until it answers `PING` (retrying on another port if the chosen
+    /// one was taken between probing and binding).
+    pub fn start() -> RedisServer {
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("free port")
+                .port();
+            let dir = tempfile::tempdir().expect("tempdir");
+            let child = Command::new("redis-server")
+                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--save", "", "--appendonly", "no", "--dir"])
+                .arg(dir.path())
+                .stdout(Stdio::null())
+                .spawn()
+                .expect("redis-server (scripts/ensure-deps.sh test installs it)");
+            let mut server = RedisServer {
+                url: format!("redis://127.0.0.1:{port}/"),
+                port,
+                _dir: dir,
+                child,
+            };
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while server.child.try_wait().ok().flatten().is_none() {
+                if server.try_command("PING").as_deref() == Some("+PONG") {
+                    return server;
+                }
+                assert!(Instant::now() < deadline, "redis-server did not start");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            // It exited: the port was taken meanwhile. Try another.
+        }
+        panic!("could not start redis-server");
+    }
+
+    /// One inline command; the first line of the reply.
+    fn try_command(&self, cmd: &str) -> Option<String> {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        s.write_all(format!("{cmd}\r\n").as_bytes()).ok()?;
+        let mut line = String::new();
+        BufReader::new(s).read_line(&mut line).ok()?;
+        Some(line.trim_end().to_string())
+    }
+
+    pub fn command(&self, cmd: &str) -> String {
+        self.try_command(cmd)
+            .unwrap_or_else(|| panic!("redis command {cmd} failed"))
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Where a server keeps rate limits, lockouts and revocations: in its own process (the
+/// default), or in a real Redis shared with other nodes.
+pub enum Backend {
+    InProcess,
+    Redis(RedisServer),
+    /// A Redis another node of the same test owns.
+    SharedRedis(String),
+}
+
+impl Backend {
+    pub fn redis() -> Backend {
+        Backend::Redis(RedisServer::start())
+    }
+
+    /// The Redis this backend runs, if it owns one.
+    pub fn redis_server(&self) -> Option<&RedisServer> {
+        match self {
+            Backend::Redis(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        match self {
+            Backend::InProcess => vec![],
+            Backend::Redis(r) => vec![("TONEARM_REDIS_URL".into(), r.url.clone())],
+            Backend::SharedRedis(url) => vec![("TONEARM_REDIS_URL".into(), url.clone())],
+        }
+    }
+}
+
+/// Runs a test body (an `async fn(Backend)`) twice: with in-process limits and revocations,
+/// and with a real Redis, as `NAME::in_process` and `NAME::redis`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn in_process() {
+                super::$name($crate::common::Backend::InProcess).await
+            }
+            #[tokio::test(flavor = "multi_thread")]
+            async fn redis() {
+                super::$name($crate::common::Backend::redis()).await
+            }
+        }
+    };
 }
 
 pub fn bin() -> &'static str {
@@ -70,7 +191,10 @@ pub fn client_with_token(token: &str) -> reqwest::Client {
 
 /// Starts `tonearm serve` on a free port over `dir/data` with library `dir/lib`, and returns the
 /// process with its base URL (read from the "listening on" line).
-pub fn spawn_server(dir: &Path, env: &[(&str, &str)]) -> (Child, String) {
+pub fn spawn_server<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
+    dir: &Path,
+    env: &[(K, V)],
+) -> (Child, String) {
     let mut cmd = Command::new(bin());
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(dir.join("data"))
@@ -107,17 +231,33 @@ impl TestServer {
     }
 
     pub async fn start_with(fill: impl FnOnce(&Path), env: &[(&str, &str)]) -> TestServer {
+        Self::start_on(Backend::InProcess, fill, env).await
+    }
+
+    /// Starts a server that keeps limits and revocations in `backend`.
+    pub async fn start_on(
+        backend: Backend,
+        fill: impl FnOnce(&Path),
+        env: &[(&str, &str)],
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("lib")).unwrap();
         fill(&dir.path().join("lib"));
         add_user(&dir.path().join("data"), ADMIN, ADMIN_PASSWORD, true);
-        let (child, base) = spawn_server(dir.path(), env);
+        let mut env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        env.extend(backend.env());
+        let (child, base) = spawn_server(dir.path(), &env);
         let token = login(&base, ADMIN, ADMIN_PASSWORD).await;
         let server = TestServer {
             base,
             dir,
             child,
             client: client_with_token(&token),
+            env,
+            backend,
         };
         server.wait_scan_done().await;
         server
@@ -127,10 +267,18 @@ impl TestServer {
     pub async fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let (child, base) = spawn_server(self.dir.path(), &[]);
+        let (child, base) = spawn_server(self.dir.path(), &self.env);
         self.child = child;
         self.base = base;
         self.wait_scan_done().await;
+    }
+
+    /// The `tonearm` CLI on this server's data dir and environment.
+    pub fn cli(&self) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("--data").arg(self.dir.path().join("data"));
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        c
     }
 
     pub fn lib(&self) -> PathBuf {
