@@ -95,6 +95,19 @@ async fn oversized_bodies_are_refused_before_any_work() {
         .await
         .unwrap();
     assert_eq!(r.status(), 413);
+    // Headers are bounded too: one huge header, or very many, get 431 (or a closed connection),
+    // and the server carries on.
+    for (name_count, value_len) in [(1, 1024 * 1024), (500, 10)] {
+        let mut req = reqwest::Client::new().get(s.url("/health"));
+        for i in 0..name_count {
+            req = req.header(format!("x-h{i}"), "v".repeat(value_len));
+        }
+        match req.send().await {
+            Ok(r) => assert_eq!(r.status(), 431, "{name_count} headers of {value_len} bytes"),
+            Err(e) => assert!(!e.is_timeout(), "{e}"),
+        }
+    }
+    assert_eq!(s.get("/health").await.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]
