@@ -3,7 +3,9 @@
 # Usage: scripts/ensure-deps.sh build|test
 #   build: cmake (libopus is built from source by the opus crate), pkg-config
 #   test:  the above plus ffmpeg/ffprobe, the independent judge of every stream we serve, and
-#          redis-server (tests start their own on loopback: shared limits and revocation)
+#          redis-server (tests start their own on loopback: shared limits and revocation),
+#          and a Python venv in .cache/test-venv with python-socketio, the stock Socket.IO
+#          client the room protocol tests drive
 set -euo pipefail
 want=(cmake pkg-config make)
 [ "${1:-build}" = test ] && want+=(ffmpeg redis-server)
@@ -19,4 +21,22 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-build}" = test ]; then
+  cd "$(dirname "$0")/.."
+  venv=.cache/test-venv
+  reqs=crates/tonearm/tests/rooms_client/requirements.txt
+  if ! "$venv/bin/python" -c "import socketio, engineio, websocket, requests" 2>/dev/null; then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    if ! command -v python3 >/dev/null || ! python3 -m venv --help >/dev/null 2>&1; then
+      echo "ensure-deps: installing python3 and python3-venv" >&2
+      $sudo apt-get update -qq
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3 python3-venv >/dev/null
+    fi
+    echo "ensure-deps: creating $venv for the room protocol tests" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$reqs"
+  fi
 fi

@@ -25,6 +25,7 @@ pub struct Config {
     pub http: HttpConfig,
     pub log: LogConfig,
     pub redis: RedisConfig,
+    pub rooms: RoomsConfig,
     /// Seconds to let in-flight responses finish after a shutdown signal.
     pub shutdown_grace_secs: u64,
 }
@@ -126,6 +127,43 @@ pub struct RedisConfig {
     pub url: Option<String>,
 }
 
+/// Listening rooms.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoomsConfig {
+    /// Rooms open at once on this server.
+    pub max_rooms: usize,
+    /// Participants per room, the host included.
+    pub max_participants: usize,
+    /// Socket.IO connections at once.
+    pub max_connections: usize,
+    /// Default delay between capture and playout (rooms may set their own).
+    pub default_delay_ms: u32,
+    /// A room without its host for this long is closed.
+    pub idle_close_secs: u64,
+    /// Largest audio frame accepted from a host.
+    pub max_frame_bytes: usize,
+    /// Audio kept per layer so joiners start at once.
+    pub replay_ms: u32,
+    /// Chat messages per connection per 5 seconds.
+    pub chat_per_5s: usize,
+}
+
+impl Default for RoomsConfig {
+    fn default() -> Self {
+        RoomsConfig {
+            max_rooms: 1000,
+            max_participants: 100,
+            max_connections: 20_000,
+            default_delay_ms: 400,
+            idle_close_secs: 3600,
+            max_frame_bytes: 4000,
+            replay_ms: 3000,
+            chat_per_5s: 5,
+        }
+    }
+}
+
 /// Logging.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -150,6 +188,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             log: LogConfig::default(),
             redis: RedisConfig::default(),
+            rooms: RoomsConfig::default(),
             shutdown_grace_secs: 10,
         }
     }

@@ -7,6 +7,7 @@ pub mod http_range;
 pub mod limits;
 pub mod loudness;
 pub mod observe;
+pub mod rooms;
 pub mod routes;
 pub mod security;
 pub mod shared;
@@ -80,7 +81,7 @@ pub fn admin_routes() -> Vec<(Method, &'static str)> {
 /// Routes come in classes, each behind its guard: public, viewer (catalog and streaming:
 /// signed-in users, or anyone with `auth.public_library`), user, admin.
 pub fn router(state: AppState) -> Router {
-    use routes::{auth as auth_routes, catalog, ops, stream};
+    use routes::{auth as auth_routes, catalog, ops, rooms as rooms_routes, stream};
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let limits = &state.config.limits;
     let timeout = || {
@@ -154,12 +155,50 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_admin,
         ));
+    // Listening rooms need no account. Creating one counts against the token-class limit.
+    let rooms = Router::new()
+        .route(
+            "/api/rooms",
+            get(rooms_routes::list)
+                .post(rooms_routes::create)
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    limits::limit_token,
+                )),
+        )
+        .route(
+            "/api/rooms/{id}",
+            get(rooms_routes::get).delete(rooms_routes::delete),
+        )
+        .route("/api/rooms/{id}/stats", get(rooms_routes::stats))
+        .route_layer(timeout());
+    // Socket.IO (rooms) sits outside the HTTP layers: its connections are long-lived and have
+    // their own limits (connections, participants, frame and chat rates).
+    let (socket_layer, io) = socketioxide::SocketIo::builder()
+        .with_state(state.clone())
+        .max_buffer_size(512)
+        .ping_interval(Duration::from_secs(10))
+        .ping_timeout(Duration::from_secs(10))
+        // Nothing a room needs is large (an audio frame is ≤ 4 KB, a chat line ≤ 500 chars):
+        // bound every way a client could make the server buffer (the crate allows 64 MiB).
+        .max_payload(256 * 1024)
+        .ws_max_message_size(256 * 1024)
+        .ws_max_frame_size(256 * 1024)
+        .with_parser(
+            socketioxide::ParserConfig::common()
+                .max_incoming_binary_buf_size(256 * 1024)
+                .max_incoming_binaries(4),
+        )
+        .build_layer();
+    rooms::socket::register(&io);
+    state.rooms.set_io(io);
     let cors = security::cors(&state.config.http.cors_origins);
     public
         .merge(token)
         .merge(viewer)
         .merge(user)
         .merge(admin)
+        .merge(rooms)
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_api))
@@ -174,6 +213,7 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
         }))
         .layer(SetRequestIdLayer::new(request_id, observe::RequestIds::default()))
+        .layer(socket_layer)
         .with_state(state)
 }
 
@@ -236,6 +276,7 @@ pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
         store,
         jwt,
         limits,
+        rooms: rooms::Rooms::new(config.rooms.clone()),
         shared,
         setup_token: std::sync::Mutex::new(setup_token),
         scan: Default::default(),
@@ -326,7 +367,8 @@ pub async fn serve(
     }
     let grace = Duration::from_secs(state.config.shutdown_grace_secs);
     let store = state.store.clone();
-    let app = router(state);
+    let app = router(state.clone());
+    rooms::ticker::spawn(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(
         listener,

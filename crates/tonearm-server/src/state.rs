@@ -17,6 +17,8 @@ pub struct Inner {
     pub store: Store,
     pub jwt: crate::auth::tokens::JwtKeys,
     pub limits: crate::limits::Limits,
+    /// Open listening rooms.
+    pub rooms: crate::rooms::Rooms,
     /// The Redis shared with other nodes, when configured.
     pub shared: Option<crate::shared::Shared>,
     /// One-time token for creating the first admin, while there is no user.

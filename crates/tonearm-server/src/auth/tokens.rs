@@ -8,6 +8,8 @@ use std::path::Path;
 /// Issuer and audience every token carries and every check demands.
 pub const ISSUER: &str = "tonearm";
 pub const AUDIENCE: &str = "tonearm-api";
+/// Audience of listening-room guest sessions: never accepted as API tokens, nor the reverse.
+pub const GUEST_AUDIENCE: &str = "tonearm-room";
 /// Prefix of API keys, so they are recognisable (and never mistaken for a JWT).
 pub const API_KEY_PREFIX: &str = "tnm_";
 
@@ -20,6 +22,17 @@ pub struct Claims {
     pub role: String,
     /// Session (refresh-token family): logout revokes it, and with it this token.
     pub fam: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: u64,
+    pub exp: u64,
+}
+
+/// Claims of a listening-room guest session (no account: a name and a stable id).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GuestClaims {
+    pub sub: String,
+    pub name: String,
     pub iss: String,
     pub aud: String,
     pub iat: u64,
@@ -112,18 +125,49 @@ impl JwtKeys {
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 
-    /// Verifies signature, algorithm (HS256 only: `alg: none` and others are refused), issuer,
-    /// audience and expiry (no leeway).
-    pub fn verify(&self, token: &str) -> Option<Claims> {
-        let mut v = Validation::new(Algorithm::HS256);
-        v.set_issuer(&[ISSUER]);
-        v.set_audience(&[AUDIENCE]);
-        v.leeway = 0;
-        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        decode::<Claims>(token, &self.decoding, &v)
+    /// Signs a guest session for a listening room.
+    pub fn issue_guest(
+        &self,
+        guest_id: &str,
+        name: &str,
+        ttl_secs: u64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
+        let iat = now_secs();
+        let claims = GuestClaims {
+            sub: guest_id.into(),
+            name: name.into(),
+            iss: ISSUER.into(),
+            aud: GUEST_AUDIENCE.into(),
+            iat,
+            exp: iat + ttl_secs,
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+    }
+
+    /// Verifies a guest session as strictly as an access token.
+    pub fn verify_guest(&self, token: &str) -> Option<GuestClaims> {
+        decode::<GuestClaims>(token, &self.decoding, &validation(GUEST_AUDIENCE))
             .ok()
             .map(|d| d.claims)
     }
+
+    /// Verifies signature, algorithm (HS256 only: `alg: none` and others are refused), issuer,
+    /// audience and expiry (no leeway).
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        decode::<Claims>(token, &self.decoding, &validation(AUDIENCE))
+            .ok()
+            .map(|d| d.claims)
+    }
+}
+
+/// HS256 only (`alg: none` and others are refused), our issuer, `audience`, expiry without leeway.
+fn validation(audience: &str) -> Validation {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_issuer(&[ISSUER]);
+    v.set_audience(&[audience]);
+    v.leeway = 0;
+    v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+    v
 }
 
 #[cfg(test)]
@@ -155,6 +199,11 @@ mod tests {
         assert!(keys(other.path()).verify(&t).is_none());
         // The same key file again (a restart): accepted.
         assert!(keys(dir.path()).verify(&t).is_some());
+        // Guest sessions and access tokens are not interchangeable.
+        let g = k.issue_guest("g1", "Guest_1", 60).unwrap();
+        assert_eq!(k.verify_guest(&g).unwrap().name, "Guest_1");
+        assert!(k.verify(&g).is_none());
+        assert!(k.verify_guest(&t).is_none());
     }
 
     #[test]

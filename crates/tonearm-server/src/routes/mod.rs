@@ -4,6 +4,7 @@ pub mod auth;
 pub mod catalog;
 pub mod library;
 pub mod ops;
+pub mod rooms;
 pub mod stream;
 pub mod upload;
 pub mod users;

@@ -1,0 +1,162 @@
+//! Listening rooms: anyone hosts, guests join by link and play the host's audio in sync, see
+//! who is there and chat. The wire protocol is in `docs/rooms.md`.
+//!
+//! `Rooms` is the registry (in memory: a room lives as long as its broadcast). `socket` speaks
+//! Socket.IO, `room` holds one room's state, `audio` checks and relays frames, `chat` cleans
+//! text, and `ticker` sends the batched participant updates and per-second stats.
+
+pub mod audio;
+pub mod chat;
+pub mod room;
+pub mod socket;
+pub mod ticker;
+
+use crate::config::RoomsConfig;
+use room::Room;
+use socketioxide::SocketIo;
+use std::collections::HashMap;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, OnceLock, RwLock};
+
+/// Why a room could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum RoomError {
+    #[error("room name must be 1–100 characters")]
+    BadName,
+    #[error("delay must be between 50 and 10000 ms")]
+    BadDelay,
+    #[error("password must be 1–128 characters")]
+    BadPassword,
+    #[error("too many rooms are open; try again later")]
+    TooMany,
+}
+
+/// Longest room name, in characters.
+pub const MAX_ROOM_NAME: usize = 100;
+
+/// What a new room is created from.
+pub struct NewRoom<'a> {
+    pub name: &'a str,
+    pub password: Option<&'a str>,
+    pub delay_ms: Option<u32>,
+    /// The guest identity that will host it.
+    pub host_id: String,
+}
+
+/// All open rooms.
+pub struct Rooms {
+    map: RwLock<HashMap<String, Arc<Room>>>,
+    pub config: RoomsConfig,
+    io: OnceLock<SocketIo>,
+    /// Socket.IO connections open now.
+    pub connections: AtomicUsize,
+}
+
+impl Rooms {
+    pub fn new(config: RoomsConfig) -> Rooms {
+        Rooms {
+            map: RwLock::default(),
+            config,
+            io: OnceLock::new(),
+            connections: AtomicUsize::new(0),
+        }
+    }
+
+    /// Remembers the Socket.IO server (set once, when the router is built).
+    pub fn set_io(&self, io: SocketIo) {
+        let _ = self.io.set(io);
+    }
+
+    pub fn io(&self) -> Option<&SocketIo> {
+        self.io.get()
+    }
+
+    /// Opens a room; returns it with its host token (shown once).
+    pub fn create(&self, new: NewRoom<'_>) -> Result<(Arc<Room>, String), RoomError> {
+        let name = chat::clean_message(new.name)
+            .ok()
+            .filter(|n| n.chars().count() <= MAX_ROOM_NAME)
+            .ok_or(RoomError::BadName)?;
+        let delay = new.delay_ms.unwrap_or(self.config.default_delay_ms);
+        if !(50..=10_000).contains(&delay) {
+            return Err(RoomError::BadDelay);
+        }
+        if new.password.is_some_and(|p| p.is_empty() || p.len() > 128) {
+            return Err(RoomError::BadPassword);
+        }
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= self.config.max_rooms {
+            return Err(RoomError::TooMany);
+        }
+        let host_token = crate::auth::tokens::random_token(24);
+        let id = loop {
+            // 64 random bits, URL-safe: unguessable, short enough to share.
+            let id = crate::auth::tokens::random_token(8);
+            if !map.contains_key(&id) {
+                break id;
+            }
+        };
+        let room = Arc::new(Room::new(
+            id.clone(),
+            name,
+            new.host_id,
+            &host_token,
+            new.password,
+            delay,
+            tonearm_store::now_ms(),
+        ));
+        map.insert(id, room.clone());
+        Ok((room, host_token))
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<Room>> {
+        self.map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    pub fn list(&self) -> Vec<Arc<Room>> {
+        let mut v: Vec<Arc<Room>> = self
+            .map
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        v.sort_by_key(|r| std::cmp::Reverse(r.created_at));
+        v
+    }
+
+    /// Removes a room from the registry (callers tell its participants).
+    pub fn remove(&self, id: &str) -> Option<Arc<Room>> {
+        self.map
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
+    }
+
+    /// Closes a room: removes it and tells everyone in it.
+    pub async fn close(&self, id: &str, reason: &str) -> bool {
+        let Some(room) = self.remove(id) else {
+            return false;
+        };
+        let was_live = room.state().live.take().is_some();
+        if let Some(io) = self.io() {
+            let payload = serde_json::json!({ "roomId": id, "reason": reason });
+            let ops = io.to(socket::room_key(id));
+            if was_live {
+                let _ = ops
+                    .clone()
+                    .emit("broadcast:stopped", &serde_json::json!({ "roomId": id }))
+                    .await;
+            }
+            let _ = ops.clone().emit("room:closed", &payload).await;
+            for s in ops.sockets() {
+                socket::forget_room(&s, id);
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,337 @@
+//! One listening room: who is in it, who hosts it, its chat, and its live broadcast. All state
+//! sits behind one short-held mutex (never held across an await); what must be sent is
+//! returned to the caller, which emits it.
+
+use super::audio::{Broadcast, Quality};
+use super::chat::HISTORY;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// Someone in a room, as clients see them.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Participant {
+    pub user_id: String,
+    pub username: String,
+    pub is_host: bool,
+}
+
+/// A chat line as stored and relayed.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    pub user_id: String,
+    pub username: String,
+    pub message: String,
+    pub timestamp: i64,
+    pub is_host: bool,
+}
+
+/// The figures `broadcast:stats` and `GET /api/rooms/{id}/stats` report.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// kbps of the high layer over the last second.
+    pub bitrate: f64,
+    /// Mean capture → server delay of the last second's frames, ms.
+    pub latency: f64,
+    /// Mean of the guests' reported buffer levels.
+    pub buffer_level: f64,
+    pub guest_count: usize,
+    pub quality: Quality,
+    /// Seconds since the broadcast started.
+    pub duration: f64,
+}
+
+/// A live broadcast: what the host declared, and its layers.
+pub struct Live {
+    pub audio_config: Value,
+    pub started_at: i64,
+    pub started: Instant,
+    pub audio: Broadcast,
+}
+
+/// Participant changes waiting for the next batched announcement.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub joined: Vec<Participant>,
+    pub left: Vec<Participant>,
+}
+
+/// Mutable room state.
+pub struct RoomState {
+    /// The guest identity with host rights.
+    pub host_id: String,
+    /// By socket id, in join order.
+    pub members: Vec<(String, Participant)>,
+    pub chat: VecDeque<ChatMessage>,
+    pub live: Option<Live>,
+    pub changes: Changes,
+    /// Since when no host is connected (None: the host is here).
+    pub host_away_since: Option<Instant>,
+    /// Last buffer level each guest reported, by socket id.
+    pub buffer_reports: HashMap<String, f64>,
+    pub stats: Stats,
+}
+
+/// A room. Cheap to share (`Arc<Room>`).
+pub struct Room {
+    pub id: Arc<str>,
+    pub name: String,
+    pub created_at: i64,
+    pub delay_ms: u32,
+    host_token: blake3::Hash,
+    password: Option<(Vec<u8>, blake3::Hash)>,
+    state: Mutex<RoomState>,
+    /// Held while a frame is sequenced and relayed, so guests get frames in order.
+    pub relay: tokio::sync::Mutex<()>,
+}
+
+fn salted(salt: &[u8], password: &str) -> blake3::Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(salt);
+    h.update(password.as_bytes());
+    h.finalize()
+}
+
+impl Room {
+    pub fn new(
+        id: String,
+        name: String,
+        host_id: String,
+        host_token: &str,
+        password: Option<&str>,
+        delay_ms: u32,
+        now_ms: i64,
+    ) -> Room {
+        let password = password.map(|p| {
+            let salt: Vec<u8> = (0..16).map(|_| rand::random::<u8>()).collect();
+            let h = salted(&salt, p);
+            (salt, h)
+        });
+        Room {
+            id: id.into(),
+            name,
+            created_at: now_ms,
+            delay_ms,
+            host_token: blake3::hash(host_token.as_bytes()),
+            password,
+            state: Mutex::new(RoomState {
+                host_id,
+                members: Vec::new(),
+                chat: VecDeque::with_capacity(HISTORY),
+                live: None,
+                changes: Changes::default(),
+                host_away_since: Some(Instant::now()),
+                buffer_reports: HashMap::new(),
+                stats: Stats::default(),
+            }),
+            relay: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The state, even if a panicking thread poisoned the lock (the state stays consistent:
+    /// every update is a few plain assignments).
+    pub fn state(&self) -> MutexGuard<'_, RoomState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn has_password(&self) -> bool {
+        self.password.is_some()
+    }
+
+    /// Constant-time check of the room password (true for rooms without one).
+    pub fn password_ok(&self, given: Option<&str>) -> bool {
+        match (&self.password, given) {
+            (None, _) => true,
+            (Some((salt, hash)), Some(p)) => salted(salt, p) == *hash,
+            (Some(_), None) => false,
+        }
+    }
+
+    /// Constant-time check of the host token.
+    pub fn host_token_ok(&self, given: &str) -> bool {
+        blake3::hash(given.as_bytes()) == self.host_token
+    }
+
+    /// The summary `GET /api/rooms` lists.
+    pub fn summary(&self) -> Value {
+        let st = self.state();
+        serde_json::json!({
+            "roomId": &*self.id,
+            "roomName": self.name,
+            "hostId": st.host_id,
+            "guestCount": st.guest_count(),
+            "isLive": st.live.is_some(),
+            "createdAt": self.created_at,
+            "hasPassword": self.has_password(),
+        })
+    }
+
+    /// Everything about the room (`GET /api/rooms/{id}`).
+    pub fn details(&self) -> Value {
+        let mut v = self.summary();
+        let st = self.state();
+        v["delayMs"] = self.delay_ms.into();
+        v["audioConfig"] = st
+            .live
+            .as_ref()
+            .map(|l| l.audio_config.clone())
+            .unwrap_or(Value::Null);
+        v["participants"] = serde_json::to_value(st.participants()).unwrap_or_default();
+        v["stats"] = serde_json::to_value(st.stats).unwrap_or_default();
+        v
+    }
+}
+
+impl RoomState {
+    pub fn participants(&self) -> Vec<Participant> {
+        self.members.iter().map(|(_, p)| p.clone()).collect()
+    }
+
+    pub fn guest_count(&self) -> usize {
+        self.members.iter().filter(|(_, p)| !p.is_host).count()
+    }
+
+    pub fn host_present(&self) -> bool {
+        self.members.iter().any(|(_, p)| p.is_host)
+    }
+
+    /// Adds a socket's participant (replacing an earlier entry for the same socket).
+    pub fn add(&mut self, sid: &str, p: Participant) {
+        self.members.retain(|(s, _)| s != sid);
+        if p.is_host {
+            self.host_away_since = None;
+        }
+        self.changes.joined.push(p.clone());
+        self.members.push((sid.to_string(), p));
+    }
+
+    /// Removes a socket's participant, if present.
+    pub fn remove(&mut self, sid: &str) -> Option<Participant> {
+        let i = self.members.iter().position(|(s, _)| s == sid)?;
+        let (_, p) = self.members.remove(i);
+        self.buffer_reports.remove(sid);
+        if !self.host_present() && self.host_away_since.is_none() {
+            self.host_away_since = Some(Instant::now());
+        }
+        self.changes.left.push(p.clone());
+        Some(p)
+    }
+
+    /// The participant of a socket.
+    pub fn member(&self, sid: &str) -> Option<&Participant> {
+        self.members.iter().find(|(s, _)| s == sid).map(|(_, p)| p)
+    }
+
+    pub fn push_chat(&mut self, m: ChatMessage) {
+        if self.chat.len() == HISTORY {
+            self.chat.pop_front();
+        }
+        self.chat.push_back(m);
+    }
+
+    /// Recomputes the stats from the last interval's counters.
+    pub fn tick_stats(&mut self, interval: Duration) -> Stats {
+        let guest_count = self.guest_count();
+        let buffer_level = if self.buffer_reports.is_empty() {
+            0.0
+        } else {
+            self.buffer_reports.values().sum::<f64>() / self.buffer_reports.len() as f64
+        };
+        let (bitrate, latency, duration) = match &mut self.live {
+            Some(live) => {
+                let c = live.audio.take_counters();
+                let secs = interval.as_secs_f64().max(1e-3);
+                let latency = if c.frames > 0 {
+                    c.delay_ms_sum / c.frames as f64
+                } else {
+                    0.0
+                };
+                (
+                    c.bytes as f64 * 8.0 / 1000.0 / secs,
+                    latency,
+                    live.started.elapsed().as_secs_f64(),
+                )
+            }
+            None => (0.0, 0.0, 0.0),
+        };
+        self.stats = Stats {
+            bitrate,
+            latency,
+            buffer_level,
+            guest_count,
+            quality: Quality::High,
+            duration,
+        };
+        self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn room(password: Option<&str>) -> Room {
+        Room::new(
+            "r1".into(),
+            "R".into(),
+            "h".into(),
+            "secret",
+            password,
+            400,
+            0,
+        )
+    }
+
+    #[test]
+    fn passwords_and_host_tokens_are_checked() {
+        let open = room(None);
+        assert!(open.password_ok(None) && open.password_ok(Some("x")));
+        let locked = room(Some("pw"));
+        assert!(locked.password_ok(Some("pw")));
+        assert!(!locked.password_ok(Some("pw ")) && !locked.password_ok(None));
+        assert!(locked.host_token_ok("secret") && !locked.host_token_ok("Secret"));
+    }
+
+    #[test]
+    fn members_changes_and_host_presence_are_tracked() {
+        let r = room(None);
+        let mut st = r.state();
+        assert!(st.host_away_since.is_some(), "no host until one joins");
+        let host = Participant {
+            user_id: "h".into(),
+            username: "H".into(),
+            is_host: true,
+        };
+        let guest = Participant {
+            user_id: "g".into(),
+            username: "G".into(),
+            is_host: false,
+        };
+        st.add("s1", host);
+        st.add("s2", guest.clone());
+        st.add("s2", guest);
+        assert_eq!(st.members.len(), 2, "one entry per socket");
+        assert!(st.host_away_since.is_none());
+        assert_eq!(st.guest_count(), 1);
+        st.remove("s1");
+        assert!(st.host_away_since.is_some());
+        assert_eq!(st.changes.joined.len(), 3);
+        assert_eq!(st.changes.left.len(), 1);
+        for i in 0..150 {
+            st.push_chat(ChatMessage {
+                user_id: "g".into(),
+                username: "G".into(),
+                message: i.to_string(),
+                timestamp: i,
+                is_host: false,
+            });
+        }
+        assert_eq!(st.chat.len(), HISTORY);
+        assert_eq!(st.chat.front().unwrap().message, "50");
+    }
+}
