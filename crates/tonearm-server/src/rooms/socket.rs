@@ -9,7 +9,7 @@ use super::NewRoom;
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use socketioxide::extract::{Data, Extension, MaybeExtension, SocketRef, State, TryData};
+use socketioxide::extract::{Extension, MaybeExtension, SocketRef, State, TryData};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -654,9 +654,13 @@ async fn on_stats_report(
     }
 }
 
-async fn on_ping(s: SocketRef, Data(req): Data<Value>) {
+async fn on_ping(s: SocketRef, TryData(req): TryData<Value>) {
     let server_receive = now_ms_f64();
-    let client_time = req.get("clientTime").cloned().unwrap_or(Value::Null);
+    // Answered even without a payload (then `clientTime` is null).
+    let client_time = req
+        .ok()
+        .and_then(|r| r.get("clientTime").cloned())
+        .unwrap_or(Value::Null);
     send(
         &s,
         "time:pong",

@@ -11,7 +11,9 @@ per passing check; on the first failure "FAIL - <what>, got <value>" and exit 1;
 every check passed. Every expectation waits on an event (or polls REST) with a deadline; "X is
 not relayed" checks use a barrier (a later, valid message whose arrival proves the earlier one
 would have arrived), because events on one Socket.IO connection arrive in order. The only
-sleeps pace audio frames at 20 ms, like a live host.
+sleeps pace audio frames at 20 ms, like a live host, and space REST polls 200 ms apart.
+
+Check 6 bursts on the low layer and check 7 ends with a payload-less time:ping: see there.
 """
 
 import sys
