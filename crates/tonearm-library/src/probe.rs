@@ -75,7 +75,8 @@ fn verify_audio(path: &Path) -> Result<(tonearm_media::SourceInfo, u64), ProbeEr
     let mut reader = AudioReader::open(path)?;
     let info = reader.info().clone();
     let mut buf = Vec::new();
-    if reader.read(&mut buf)? == 0 {
+    let first = reader.read(&mut buf)?;
+    if first == 0 {
         return Err(ProbeError("no audio could be decoded".into()));
     }
     let frames = match info.frames {
@@ -103,21 +104,14 @@ fn verify_audio(path: &Path) -> Result<(tonearm_media::SourceInfo, u64), ProbeEr
             f
         }
         _ => {
-            // No declared length (e.g. raw MP3 without a Xing header): count by decoding.
-            let mut counter = AudioReader::open(path)?;
-            let mut n = 0u64;
+            // No declared length (e.g. raw MP3 without a Xing header): count by decoding on.
+            let mut n = first as u64;
             loop {
                 buf.clear();
-                match counter.read(&mut buf)? {
+                match reader.read(&mut buf)? {
                     0 => break,
                     k => n += k as u64,
                 }
-            }
-            if counter.bad_packets > 0 {
-                return Err(ProbeError(format!(
-                    "{} damaged audio packets",
-                    counter.bad_packets
-                )));
             }
             n
         }
@@ -132,14 +126,18 @@ fn verify_audio(path: &Path) -> Result<(tonearm_media::SourceInfo, u64), ProbeEr
 }
 
 /// Reads a file into a catalog row. `size`/`mtime_ms` are the stamp the scanner saw.
+/// A decoder bug on a hostile file costs that file (an error), never the caller: every
+/// caller (scanner, upload) gets the same protection.
 pub fn probe_file(path: &Path, size: i64, mtime_ms: i64) -> Result<NewTrack, ProbeError> {
+    std::panic::catch_unwind(|| probe_unguarded(path, size, mtime_ms))
+        .unwrap_or_else(|_| Err(ProbeError("the decoder crashed on this file".into())))
+}
+
+fn probe_unguarded(path: &Path, size: i64, mtime_ms: i64) -> Result<NewTrack, ProbeError> {
     if size == 0 {
         return Err(ProbeError("empty file".into()));
     }
     let (info, frames) = verify_audio(path)?;
-    if frames == 0 {
-        return Err(ProbeError("no audio frames".into()));
-    }
     // Tags are best effort: damaged tags must not hide good audio.
     let tagged = Probe::open(path)
         .and_then(|p| Ok(p.guess_file_type()?))

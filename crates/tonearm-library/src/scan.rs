@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, UNIX_EPOCH};
 use tonearm_store::{FileStamp, NewTrack, ScanIssue, Store, StoreError};
 
 /// Rows per write transaction.
@@ -66,10 +66,7 @@ pub struct ScanStatus {
 }
 
 fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    tonearm_store::now_ms().max(0) as u64
 }
 
 impl ScanProgress {
@@ -167,31 +164,31 @@ pub async fn scan(
     let started = Instant::now();
     let result = scan_roots(store, roots, progress).await;
     progress.finish();
-    let mut report = result?;
-    report.elapsed_ms = started.elapsed().as_millis() as u64;
-    Ok(report)
+    result?;
+    // The progress counters are the one tally; the report is their final reading.
+    let s = progress.status();
+    Ok(ScanReport {
+        found: s.found,
+        unchanged: s.unchanged,
+        added_or_updated: s.probed - s.failed,
+        failed: s.failed,
+        removed: s.removed,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
 }
 
 async fn scan_roots(
     store: &Store,
     roots: &[PathBuf],
     progress: &Arc<ScanProgress>,
-) -> Result<ScanReport, ScanError> {
-    let mut report = ScanReport {
-        found: 0,
-        unchanged: 0,
-        added_or_updated: 0,
-        failed: 0,
-        removed: 0,
-        elapsed_ms: 0,
-    };
+) -> Result<(), ScanError> {
     // A generation number for this scan: rows it sees are stamped with it.
     let scan_id = now_ms() as i64;
     for root in roots {
         let root = std::fs::canonicalize(root).map_err(|e| ScanError::Root(root.clone(), e))?;
-        scan_root(store, root, scan_id, progress, &mut report).await?;
+        scan_root(store, root, scan_id, progress).await?;
     }
-    Ok(report)
+    Ok(())
 }
 
 /// One walked file: its path and stamp.
@@ -202,7 +199,6 @@ async fn scan_root(
     root: PathBuf,
     scan_id: i64,
     progress: &Arc<ScanProgress>,
-    report: &mut ScanReport,
 ) -> Result<(), ScanError> {
     let mut prefix = root.to_string_lossy().to_string();
     if !prefix.ends_with(std::path::MAIN_SEPARATOR) {
@@ -292,13 +288,7 @@ async fn scan_root(
                 Err(_) => return,
             };
             let Some((path, stamp)) = next else { return };
-            // A decoder bug on a hostile file must cost that file, not the scan.
-            let probed =
-                std::panic::catch_unwind(|| probe_file(&path, stamp.size_bytes, stamp.mtime_ms))
-                    .unwrap_or_else(|_| {
-                        Err(crate::ProbeError("the decoder crashed on this file".into()))
-                    });
-            let outcome = match probed {
+            let outcome = match probe_file(&path, stamp.size_bytes, stamp.mtime_ms) {
                 Ok(t) => Outcome::Track(Box::new(t)),
                 Err(e) => Outcome::Issue(ScanIssue {
                     path: path.to_string_lossy().to_string(),
@@ -328,18 +318,14 @@ async fn scan_root(
             }
         }
         if tracks.len() >= BATCH {
-            report.added_or_updated += tracks.len() as u64;
             store.upsert_tracks(&tracks, scan_id).await?;
             tracks.clear();
         }
         if issues.len() >= BATCH {
-            report.failed += issues.len() as u64;
             store.record_issues(&issues, scan_id).await?;
             issues.clear();
         }
     }
-    report.added_or_updated += tracks.len() as u64;
-    report.failed += issues.len() as u64;
     store.upsert_tracks(&tracks, scan_id).await?;
     store.record_issues(&issues, scan_id).await?;
     for p in probers {
@@ -351,7 +337,6 @@ async fn scan_root(
         Ok(Ok(())) if unreadable == 0 => {
             let removed = store.remove_unseen(&prefix, scan_id).await?;
             progress.removed.fetch_add(removed, Ordering::Relaxed);
-            report.removed += removed;
         }
         Ok(Ok(())) => {
             // Part of the tree could not be read (permissions, a disk going away): keep every
@@ -361,7 +346,5 @@ async fn scan_root(
         Ok(Err(e)) => return Err(e),
         Err(e) => return Err(ScanError::Internal(e.to_string())),
     }
-    report.found = progress.found.load(Ordering::Relaxed);
-    report.unchanged = progress.unchanged.load(Ordering::Relaxed);
     Ok(())
 }

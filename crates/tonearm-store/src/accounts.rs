@@ -13,6 +13,9 @@ pub struct User {
     pub created_at_ms: i64,
 }
 
+/// How stale an API key's `last_used_ms` may be.
+const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+
 /// A user with the password hash, for verifying a login.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserCredentials {
@@ -325,19 +328,30 @@ impl Store {
 
     /// The user a key hash belongs to (and records its use).
     pub async fn user_by_api_key(&self, key_hash: &str) -> Result<Option<User>> {
-        let user: Option<User> = sqlx::query_as(
-            "SELECT u.id, u.name, u.role, u.created_at_ms FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?",
+        let row: Option<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT u.id, u.name, u.role, u.created_at_ms, k.last_used_ms FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?",
         )
         .bind(key_hash)
         .fetch_optional(&self.pool)
         .await?;
-        if user.is_some() {
+        let Some((id, name, role, created_at_ms, last_used)) = row else {
+            return Ok(None);
+        };
+        // "Last used" to the minute: a key streaming a track must not take the database's one
+        // write lock on every range request.
+        let now = now_ms();
+        if last_used.is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS) {
             sqlx::query("UPDATE api_keys SET last_used_ms = ? WHERE key_hash = ?")
-                .bind(now_ms())
+                .bind(now)
                 .bind(key_hash)
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(user)
+        Ok(Some(User {
+            id,
+            name,
+            role,
+            created_at_ms,
+        }))
     }
 }

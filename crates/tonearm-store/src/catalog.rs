@@ -65,6 +65,9 @@ impl Store {
 
     /// Records that scan `scan` saw these unchanged files.
     pub async fn mark_seen(&self, paths: &[String], scan: i64) -> Result<()> {
+        if paths.is_empty() {
+            return Ok(());
+        }
         let mut tx = self.pool.begin().await?;
         for batch in paths.chunks(500) {
             for table in ["tracks", "scan_issues"] {
@@ -84,12 +87,14 @@ impl Store {
     }
 
     /// Removes files under `root` (a path prefix ending in a separator) that scan `scan` did not
-    /// see: they are gone from disk. Returns how many tracks were removed.
+    /// see: they are gone from disk. Returns how many tracks were removed. Generations are start
+    /// times, so a row written after the scan began (an upload during the scan) is newer, not
+    /// unseen, and stays.
     pub async fn remove_unseen(&self, root: &str, scan: i64) -> Result<u64> {
         // An exact, case-sensitive prefix test (LIKE ignores ASCII case in SQLite).
         let mut tx = self.pool.begin().await?;
         let removed = sqlx::query(
-            "DELETE FROM tracks WHERE substr(path, 1, length(?1)) = ?1 AND seen_scan <> ?2",
+            "DELETE FROM tracks WHERE substr(path, 1, length(?1)) = ?1 AND seen_scan < ?2",
         )
         .bind(root)
         .bind(scan)
@@ -97,7 +102,7 @@ impl Store {
         .await?
         .rows_affected();
         sqlx::query(
-            "DELETE FROM scan_issues WHERE substr(path, 1, length(?1)) = ?1 AND seen_scan <> ?2",
+            "DELETE FROM scan_issues WHERE substr(path, 1, length(?1)) = ?1 AND seen_scan < ?2",
         )
         .bind(root)
         .bind(scan)

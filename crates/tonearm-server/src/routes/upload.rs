@@ -55,7 +55,15 @@ fn extension_for(codec: &str, container_hint: &str) -> &'static str {
     }
 }
 
+/// A file removed when dropped, unless kept.
 struct TempFile(Option<PathBuf>);
+
+impl TempFile {
+    /// Disarms the guard: the file stays.
+    fn keep(mut self) {
+        self.0 = None;
+    }
+}
 
 impl Drop for TempFile {
     fn drop(&mut self) {
@@ -78,7 +86,9 @@ pub async fn upload(
         .map_err(ApiError::internal)?;
     let limit = st.config.limits.upload_max_bytes;
     let mut stored = Vec::new();
-    let mut written_files: Vec<PathBuf> = Vec::new();
+    // Every file this request wrote, removed on drop unless the upload commits: an error, or
+    // the client going away mid-request (the handler future is dropped), leaves nothing behind.
+    let mut written: Vec<TempFile> = Vec::new();
     let result: ApiResult<()> = async {
         while let Some(mut field) = multipart
             .next_field()
@@ -89,7 +99,7 @@ pub async fn upload(
                 continue;
             };
             let token = crate::auth::tokens::random_token(6);
-            let mut tmp = TempFile(Some(dir.join(format!(".{token}.part"))));
+            let tmp = TempFile(Some(dir.join(format!(".{token}.part"))));
             let tmp_path = tmp.0.clone().unwrap_or_default();
             let mut f = tokio::fs::File::create(&tmp_path)
                 .await
@@ -135,8 +145,8 @@ pub async fn upload(
             tokio::fs::rename(&tmp_path, &final_path)
                 .await
                 .map_err(ApiError::internal)?;
-            tmp.0 = None; // renamed: nothing to clean up under the temp name
-            written_files.push(final_path.clone());
+            tmp.keep(); // renamed: clean up under the final name instead
+            written.push(TempFile(Some(final_path.clone())));
             let meta = tokio::fs::metadata(&final_path)
                 .await
                 .map_err(ApiError::internal)?;
@@ -159,21 +169,15 @@ pub async fn upload(
         if stored.is_empty() {
             return Err(ApiError::bad_request("no file parts in the upload"));
         }
-        let scan_id = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        st.store.upsert_tracks(&stored, scan_id).await?;
+        st.store
+            .upsert_tracks(&stored, tonearm_store::now_ms())
+            .await?;
         Ok(())
     }
     .await;
-    if let Err(e) = result {
-        // All or nothing: a failed upload leaves no file behind.
-        for p in written_files {
-            let _ = tokio::fs::remove_file(p).await;
-        }
-        return Err(e);
-    }
+    // All or nothing: on error the guards remove every file written.
+    result?;
+    written.into_iter().for_each(TempFile::keep); // catalogued
     let mut items = Vec::new();
     for t in &stored {
         if let Some(track) = st.store.track(&t.id).await? {
