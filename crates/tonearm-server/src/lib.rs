@@ -159,12 +159,12 @@ pub fn router(state: AppState) -> Router {
     let rooms = Router::new()
         .route(
             "/api/rooms",
-            get(rooms_routes::list)
-                .post(rooms_routes::create)
+            post(rooms_routes::create)
                 .route_layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     limits::limit_token,
-                )),
+                ))
+                .get(rooms_routes::list),
         )
         .route(
             "/api/rooms/{id}",
@@ -240,13 +240,14 @@ fn walkdir_has_audio(dir: &std::path::Path, depth: usize) -> bool {
 }
 
 /// Opens the data dir and database, builds the state (without listening).
-pub async fn prepare(config: Config) -> Result<AppState, ServeError> {
-    for dir in [
-        config.data.clone(),
-        config.media_dir(),
-        config.uploads_dir(),
-        config.cache_dir(),
-    ] {
+pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
+    std::fs::create_dir_all(&config.data)
+        .map_err(|e| ServeError::DataDir(config.data.clone(), e))?;
+    // Absolute from here on: track ids hash paths, and the scanner canonicalizes its roots, so
+    // an upload into a relative `./data` must get the same path the next scan will see.
+    config.data = std::fs::canonicalize(&config.data)
+        .map_err(|e| ServeError::DataDir(config.data.clone(), e))?;
+    for dir in [config.media_dir(), config.uploads_dir(), config.cache_dir()] {
         std::fs::create_dir_all(&dir).map_err(|e| ServeError::DataDir(dir.clone(), e))?;
     }
     let store = tonearm_store::Store::open(&config.db_path()).await?;

@@ -52,8 +52,7 @@ impl Quality {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FrameIn {
-    #[serde(default)]
-    pub room_id: String,
+    // `roomId` is ignored: a host broadcasts to the room it is in.
     pub data: Bytes,
     pub timestamp: f64,
     pub duration: f64,
@@ -219,7 +218,6 @@ mod tests {
 
     fn frame(ts: f64, len: usize) -> FrameIn {
         FrameIn {
-            room_id: "r".into(),
             data: Bytes::from(vec![7u8; len]),
             timestamp: ts,
             duration: 20.0,

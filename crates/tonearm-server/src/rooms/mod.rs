@@ -1,15 +1,17 @@
 //! Listening rooms: anyone hosts, guests join by link and play the host's audio in sync, see
 //! who is there and chat. The wire protocol is in `docs/rooms.md`.
 //!
-//! `Rooms` is the registry (in memory: a room lives as long as its broadcast). `socket` speaks
-//! Socket.IO, `room` holds one room's state, `audio` checks and relays frames, `chat` cleans
-//! text, and `ticker` sends the batched participant updates and per-second stats.
+//! `Rooms` is the registry (in memory: a room lives until its host closes it, it idles without
+//! a host, or the process ends). `socket` speaks Socket.IO, `room` holds one room's state,
+//! `audio` checks and relays frames, `chat` cleans text, `turn` keeps a socket's events in
+//! arrival order, and `ticker` sends the batched participant updates and per-second stats.
 
 pub mod audio;
 pub mod chat;
 pub mod room;
 pub mod socket;
 pub mod ticker;
+pub mod turn;
 
 use crate::config::RoomsConfig;
 use room::Room;
@@ -34,13 +36,13 @@ pub enum RoomError {
 /// Longest room name, in characters.
 pub const MAX_ROOM_NAME: usize = 100;
 
-/// What a new room is created from.
-pub struct NewRoom<'a> {
-    pub name: &'a str,
-    pub password: Option<&'a str>,
+/// `room:create` and `POST /api/rooms`: what a new room is made from.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateRequest {
+    pub room_name: String,
+    pub password: Option<String>,
     pub delay_ms: Option<u32>,
-    /// The guest identity that will host it.
-    pub host_id: String,
 }
 
 /// All open rooms.
@@ -71,9 +73,15 @@ impl Rooms {
         self.io.get()
     }
 
-    /// Opens a room; returns it with its host token (shown once).
-    pub fn create(&self, new: NewRoom<'_>) -> Result<(Arc<Room>, String), RoomError> {
-        let name = chat::clean_message(new.name)
+    /// Opens a room hosted by the guest identity `host_id`. Returns it with the answer both
+    /// `room:created` and the REST call give (`{roomId, roomName, hostId, hostToken,
+    /// createdAt}`; the host token is shown this once).
+    pub fn create(
+        &self,
+        new: &CreateRequest,
+        host_id: String,
+    ) -> Result<(Arc<Room>, serde_json::Value), RoomError> {
+        let name = chat::clean_message(&new.room_name)
             .ok()
             .filter(|n| n.chars().count() <= MAX_ROOM_NAME)
             .ok_or(RoomError::BadName)?;
@@ -81,7 +89,11 @@ impl Rooms {
         if !(50..=10_000).contains(&delay) {
             return Err(RoomError::BadDelay);
         }
-        if new.password.is_some_and(|p| p.is_empty() || p.len() > 128) {
+        if new
+            .password
+            .as_ref()
+            .is_some_and(|p| p.is_empty() || p.len() > 128)
+        {
             return Err(RoomError::BadPassword);
         }
         let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
@@ -99,14 +111,21 @@ impl Rooms {
         let room = Arc::new(Room::new(
             id.clone(),
             name,
-            new.host_id,
+            host_id.clone(),
             &host_token,
-            new.password,
+            new.password.as_deref(),
             delay,
             tonearm_store::now_ms(),
         ));
         map.insert(id, room.clone());
-        Ok((room, host_token))
+        let created = serde_json::json!({
+            "roomId": &*room.id,
+            "roomName": room.name,
+            "hostId": host_id,
+            "hostToken": host_token,
+            "createdAt": room.created_at,
+        });
+        Ok((room, created))
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<Room>> {
@@ -117,14 +136,19 @@ impl Rooms {
             .cloned()
     }
 
-    pub fn list(&self) -> Vec<Arc<Room>> {
-        let mut v: Vec<Arc<Room>> = self
-            .map
+    /// Every open room, in no order.
+    pub fn all(&self) -> Vec<Arc<Room>> {
+        self.map
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .values()
             .cloned()
-            .collect();
+            .collect()
+    }
+
+    /// Every open room, newest first.
+    pub fn list(&self) -> Vec<Arc<Room>> {
+        let mut v = self.all();
         v.sort_by_key(|r| std::cmp::Reverse(r.created_at));
         v
     }
@@ -145,7 +169,7 @@ impl Rooms {
         let was_live = room.state().live.take().is_some();
         if let Some(io) = self.io() {
             let payload = serde_json::json!({ "roomId": id, "reason": reason });
-            let ops = io.to(socket::room_key(id));
+            let ops = io.to(room.key.clone());
             if was_live {
                 let _ = ops
                     .clone()
@@ -154,7 +178,7 @@ impl Rooms {
             }
             let _ = ops.clone().emit("room:closed", &payload).await;
             for s in ops.sockets() {
-                socket::forget_room(&s, id);
+                socket::forget_room(&s, &room);
             }
         }
         true

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Someone in a room, as clients see them.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -49,10 +49,22 @@ pub struct Stats {
 /// A live broadcast: what the host declared, and its layers.
 pub struct Live {
     pub audio_config: Value,
-    pub started_at: i64,
     pub started: Instant,
     pub audio: Broadcast,
 }
+
+/// A socket in the room. Whether it hosts is not stored: it is `user_id == host_id`, so
+/// moving host rights (a host-token join) can never leave two members flagged as host.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub sid: String,
+    pub user_id: String,
+    pub username: String,
+}
+
+/// The room is at `max_participants`.
+#[derive(Debug)]
+pub struct Full;
 
 /// Participant changes waiting for the next batched announcement.
 #[derive(Debug, Default)]
@@ -65,13 +77,15 @@ pub struct Changes {
 pub struct RoomState {
     /// The guest identity with host rights.
     pub host_id: String,
-    /// By socket id, in join order.
-    pub members: Vec<(String, Participant)>,
+    /// In join order, one per socket.
+    pub members: Vec<Member>,
     pub chat: VecDeque<ChatMessage>,
     pub live: Option<Live>,
     pub changes: Changes,
     /// Since when no host is connected (None: the host is here).
     pub host_away_since: Option<Instant>,
+    /// When the stats were last computed.
+    pub stats_at: Instant,
     /// Last buffer level each guest reported, by socket id.
     pub buffer_reports: HashMap<String, f64>,
     pub stats: Stats,
@@ -80,6 +94,10 @@ pub struct RoomState {
 /// A room. Cheap to share (`Arc<Room>`).
 pub struct Room {
     pub id: Arc<str>,
+    /// The Socket.IO room of everyone in it.
+    pub key: String,
+    /// The Socket.IO rooms of the guests on each audio layer.
+    layer_keys: [String; 2],
     pub name: String,
     pub created_at: i64,
     pub delay_ms: u32,
@@ -113,6 +131,8 @@ impl Room {
             (salt, h)
         });
         Room {
+            key: format!("r:{id}"),
+            layer_keys: Quality::ALL.map(|q| format!("r:{id}:{}", q.as_str())),
             id: id.into(),
             name,
             created_at: now_ms,
@@ -128,6 +148,7 @@ impl Room {
                 host_away_since: Some(Instant::now()),
                 buffer_reports: HashMap::new(),
                 stats: Stats::default(),
+                stats_at: Instant::now(),
             }),
             relay: tokio::sync::Mutex::new(()),
         }
@@ -150,6 +171,11 @@ impl Room {
             (Some((salt, hash)), Some(p)) => salted(salt, p) == *hash,
             (Some(_), None) => false,
         }
+    }
+
+    /// The Socket.IO room of the guests on layer `q`.
+    pub fn layer_key(&self, q: Quality) -> &str {
+        &self.layer_keys[q as usize]
     }
 
     /// Constant-time check of the host token.
@@ -188,43 +214,74 @@ impl Room {
 }
 
 impl RoomState {
+    fn participant(&self, m: &Member) -> Participant {
+        Participant {
+            user_id: m.user_id.clone(),
+            username: m.username.clone(),
+            is_host: m.user_id == self.host_id,
+        }
+    }
+
     pub fn participants(&self) -> Vec<Participant> {
-        self.members.iter().map(|(_, p)| p.clone()).collect()
+        self.members.iter().map(|m| self.participant(m)).collect()
     }
 
     pub fn guest_count(&self) -> usize {
-        self.members.iter().filter(|(_, p)| !p.is_host).count()
+        self.members
+            .iter()
+            .filter(|m| m.user_id != self.host_id)
+            .count()
     }
 
     pub fn host_present(&self) -> bool {
-        self.members.iter().any(|(_, p)| p.is_host)
+        self.members.iter().any(|m| m.user_id == self.host_id)
     }
 
-    /// Adds a socket's participant (replacing an earlier entry for the same socket).
-    pub fn add(&mut self, sid: &str, p: Participant) {
-        self.members.retain(|(s, _)| s != sid);
+    /// Lets a socket in (or in again), unless the room is full; `take_host` moves host
+    /// rights to it (a host-token join). One step under one lock, so concurrent joins cannot
+    /// overrun the limit and a refused join changes nothing.
+    pub fn admit(
+        &mut self,
+        member: Member,
+        take_host: bool,
+        max: usize,
+    ) -> Result<Participant, Full> {
+        let again = self.members.iter().any(|m| m.sid == member.sid);
+        if !again && self.members.len() >= max {
+            return Err(Full);
+        }
+        if take_host {
+            self.host_id = member.user_id.clone();
+        }
+        self.members.retain(|m| m.sid != member.sid);
+        let p = self.participant(&member);
         if p.is_host {
             self.host_away_since = None;
         }
         self.changes.joined.push(p.clone());
-        self.members.push((sid.to_string(), p));
+        self.members.push(member);
+        Ok(p)
     }
 
-    /// Removes a socket's participant, if present.
+    /// Removes a socket, if present.
     pub fn remove(&mut self, sid: &str) -> Option<Participant> {
-        let i = self.members.iter().position(|(s, _)| s == sid)?;
-        let (_, p) = self.members.remove(i);
+        let i = self.members.iter().position(|m| m.sid == sid)?;
+        let m = self.members.remove(i);
         self.buffer_reports.remove(sid);
         if !self.host_present() && self.host_away_since.is_none() {
             self.host_away_since = Some(Instant::now());
         }
+        let p = self.participant(&m);
         self.changes.left.push(p.clone());
         Some(p)
     }
 
-    /// The participant of a socket.
-    pub fn member(&self, sid: &str) -> Option<&Participant> {
-        self.members.iter().find(|(s, _)| s == sid).map(|(_, p)| p)
+    /// The participant a socket is, if it is in the room.
+    pub fn member(&self, sid: &str) -> Option<Participant> {
+        self.members
+            .iter()
+            .find(|m| m.sid == sid)
+            .map(|m| self.participant(m))
     }
 
     pub fn push_chat(&mut self, m: ChatMessage) {
@@ -234,8 +291,11 @@ impl RoomState {
         self.chat.push_back(m);
     }
 
-    /// Recomputes the stats from the last interval's counters.
-    pub fn tick_stats(&mut self, interval: Duration) -> Stats {
+    /// Recomputes the stats from the counters gathered since the last call.
+    pub fn tick_stats(&mut self) -> Stats {
+        let now = Instant::now();
+        let interval = now.duration_since(self.stats_at);
+        self.stats_at = now;
         let guest_count = self.guest_count();
         let buffer_level = if self.buffer_reports.is_empty() {
             0.0
@@ -302,26 +362,34 @@ mod tests {
         let r = room(None);
         let mut st = r.state();
         assert!(st.host_away_since.is_some(), "no host until one joins");
-        let host = Participant {
-            user_id: "h".into(),
-            username: "H".into(),
-            is_host: true,
+        let member = |sid: &str, user: &str| Member {
+            sid: sid.into(),
+            user_id: user.into(),
+            username: user.to_uppercase(),
         };
-        let guest = Participant {
-            user_id: "g".into(),
-            username: "G".into(),
-            is_host: false,
-        };
-        st.add("s1", host);
-        st.add("s2", guest.clone());
-        st.add("s2", guest);
+        assert!(st.admit(member("s1", "h"), false, 3).unwrap().is_host);
+        assert!(!st.admit(member("s2", "g"), false, 3).unwrap().is_host);
+        st.admit(member("s2", "g"), false, 3).unwrap();
         assert_eq!(st.members.len(), 2, "one entry per socket");
         assert!(st.host_away_since.is_none());
         assert_eq!(st.guest_count(), 1);
-        st.remove("s1");
+        st.admit(member("s3", "x"), false, 3).unwrap();
+        assert!(st.admit(member("s4", "y"), true, 3).is_err(), "full");
+        assert_eq!(st.host_id, "h", "a refused join moves nothing");
+        // A host-token join moves host rights: exactly one member hosts afterwards.
+        st.remove("s3");
+        st.admit(member("s4", "y"), true, 3).unwrap();
+        let hosts: Vec<_> = st
+            .participants()
+            .into_iter()
+            .filter(|p| p.is_host)
+            .collect();
+        assert_eq!(hosts.len(), 1);
+        assert_eq!(hosts[0].user_id, "y");
+        st.remove("s4");
         assert!(st.host_away_since.is_some());
-        assert_eq!(st.changes.joined.len(), 3);
-        assert_eq!(st.changes.left.len(), 1);
+        assert_eq!(st.changes.joined.len(), 5);
+        assert_eq!(st.changes.left.len(), 2);
         for i in 0..150 {
             st.push_chat(ChatMessage {
                 user_id: "g".into(),

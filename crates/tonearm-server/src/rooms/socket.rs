@@ -4,91 +4,31 @@
 
 use super::audio::{check_frame, FrameError, FrameIn, Quality};
 use super::chat::{clean_message, clean_name, ChatLimiter};
-use super::room::{ChatMessage, Live, Participant, Room};
-use super::NewRoom;
+use super::room::{ChatMessage, Live, Member, Room};
+use super::turn::{Line, Turn};
+use super::CreateRequest;
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use socketioxide::extract::{Extension, MaybeExtension, SocketRef, State, TryData};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long a guest session token stays valid (reconnects within it keep the identity).
 const SESSION_TTL_SECS: u64 = 7 * 24 * 3600;
 
-/// The Socket.IO room holding everyone in a listening room.
-pub fn room_key(id: &str) -> String {
-    format!("r:{id}")
-}
-
-/// The Socket.IO room holding the guests that receive one audio layer.
-fn layer_key(id: &str, q: Quality) -> String {
-    format!("r:{id}:{}", q.as_str())
-}
-
 /// One connection's identity and place.
 pub struct Conn {
     pub user_id: String,
+    /// The socket id, as rooms key their members.
+    pub sid: String,
     pub username: Mutex<String>,
-    pub room: Mutex<Option<String>>,
+    /// The room the socket is in (one at a time).
+    pub room: Mutex<Option<Arc<Room>>>,
     pub quality: Mutex<Quality>,
     pub chat: Mutex<ChatLimiter>,
-    /// Ordered events taken so far (see [`Turn`]).
-    arrived: AtomicU64,
-    /// Ordered events finished so far.
-    served: tokio::sync::watch::Sender<u64>,
-}
-
-/// A socket's place in line. socketioxide parses a socket's events in arrival order but runs
-/// each handler as its own task, so two frames sent back to back could be relayed swapped, or
-/// the first frame could overtake `broadcast:start`. Handlers that must keep order take a
-/// `Turn` (numbered while parsing, so in arrival order) and wait for it.
-pub struct Turn(Option<(Arc<Conn>, u64)>);
-
-impl<A: socketioxide::adapter::Adapter> socketioxide::handler::FromMessageParts<A> for Turn {
-    type Error = std::convert::Infallible;
-    fn from_message_parts(
-        s: &Arc<socketioxide::socket::Socket<A>>,
-        _: &mut socketioxide_core::Value,
-        _: &Option<i64>,
-    ) -> Result<Self, Self::Error> {
-        Ok(Turn(s.extensions.get::<Arc<Conn>>().map(|c| {
-            let ticket = c.arrived.fetch_add(1, Ordering::SeqCst);
-            (c, ticket)
-        })))
-    }
-}
-
-/// Lets the next event in line run when dropped.
-pub struct TurnGuard(Option<Arc<Conn>>);
-
-impl Drop for TurnGuard {
-    fn drop(&mut self) {
-        if let Some(c) = &self.0 {
-            c.served.send_modify(|n| *n += 1);
-        }
-    }
-}
-
-impl Turn {
-    /// Waits until every earlier ordered event of the socket has finished. A handler that
-    /// never ran (it cannot happen with our extractors, but) would not block the line forever:
-    /// after a second the wait gives up and the event runs.
-    async fn wait(self) -> TurnGuard {
-        let Some((conn, ticket)) = self.0 else {
-            return TurnGuard(None);
-        };
-        let mut rx = conn.served.subscribe();
-        let waited = tokio::time::timeout(Duration::from_secs(1), rx.wait_for(|n| *n >= ticket));
-        if waited.await.is_err() {
-            tracing::warn!(
-                ticket,
-                "event ordering: gave up waiting for an earlier event"
-            );
-        }
-        TurnGuard(Some(conn))
-    }
+    pub line: Line,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -96,7 +36,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Conn {
-    fn room_id(&self) -> Option<String> {
+    fn current_room(&self) -> Option<Arc<Room>> {
         lock(&self.room).clone()
     }
     fn name(&self) -> String {
@@ -130,19 +70,24 @@ fn broadcast_error(s: &SocketRef, e: &FrameError) {
     send(s, "broadcast:error", &json!({ "message": e.to_string() }));
 }
 
+fn not_in_room(s: &SocketRef) {
+    send(s, "room:notfound", &json!({ "roomId": Value::Null }));
+}
+
 /// Registers the handlers on the default namespace.
 pub fn register(io: &socketioxide::SocketIo) {
     io.ns("/", on_connect);
 }
 
 async fn on_connect(s: SocketRef, TryData(auth): TryData<Value>, State(st): State<AppState>) {
-    let open = st.rooms.connections.load(Ordering::Relaxed);
+    // Count first, then check: two connections racing for the last place cannot both win.
+    let open = st.rooms.connections.fetch_add(1, Ordering::Relaxed);
     if open >= st.rooms.config.max_connections {
+        st.rooms.connections.fetch_sub(1, Ordering::Relaxed);
         error(&s, "server_full", "too many connections; try again later");
         let _ = s.disconnect();
         return;
     }
-    st.rooms.connections.fetch_add(1, Ordering::Relaxed);
     // A valid session token keeps the identity; anything else gets a fresh one.
     let resumed = auth
         .ok()
@@ -159,12 +104,12 @@ async fn on_connect(s: SocketRef, TryData(auth): TryData<Value>, State(st): Stat
     };
     let conn = Arc::new(Conn {
         user_id,
+        sid: s.id.to_string(),
         username: Mutex::new(username),
         room: Mutex::new(None),
         quality: Mutex::new(Quality::High),
         chat: Mutex::new(ChatLimiter::new(st.rooms.config.chat_per_5s)),
-        arrived: AtomicU64::new(0),
-        served: tokio::sync::watch::Sender::new(0),
+        line: Line::default(),
     });
     s.extensions.insert(conn.clone());
     s.on("room:create", on_create);
@@ -201,84 +146,62 @@ async fn on_disconnect(
 ) {
     st.rooms.connections.fetch_sub(1, Ordering::Relaxed);
     if let Some(conn) = conn {
-        leave_current(&s, &st, &conn);
+        leave_current(&s, &conn);
     }
 }
 
 /// Takes the socket out of its room, if any (the change is announced by the ticker).
-fn leave_current(s: &SocketRef, st: &AppState, conn: &Conn) -> Option<String> {
-    let id = lock(&conn.room).take()?;
-    if let Some(room) = st.rooms.get(&id) {
-        room.state().remove(&s.id.to_string());
-    }
-    leave_socket_rooms(s, &id);
-    Some(id)
+fn leave_current(s: &SocketRef, conn: &Conn) -> Option<Arc<Room>> {
+    let room = lock(&conn.room).take()?;
+    room.state().remove(&conn.sid);
+    leave_socket_rooms(s, &room);
+    Some(room)
 }
 
-fn leave_socket_rooms(s: &SocketRef, id: &str) {
-    s.leave(room_key(id));
+fn leave_socket_rooms(s: &SocketRef, room: &Room) {
+    s.leave(room.key.clone());
     for q in Quality::ALL {
-        s.leave(layer_key(id, q));
+        s.leave(room.layer_key(q).to_string());
     }
 }
 
 /// Forgets a closed room on one of its sockets.
-pub fn forget_room(s: &SocketRef, id: &str) {
-    leave_socket_rooms(s, id);
+pub fn forget_room(s: &SocketRef, room: &Arc<Room>) {
+    leave_socket_rooms(s, room);
     if let Some(conn) = s.extensions.get::<Arc<Conn>>() {
-        let mut r = lock(&conn.room);
-        if r.as_deref() == Some(id) {
-            *r = None;
+        let mut current = lock(&conn.room);
+        if current.as_ref().is_some_and(|r| Arc::ptr_eq(r, room)) {
+            *current = None;
         }
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateReq {
-    room_name: String,
-    password: Option<String>,
-    delay_ms: Option<u32>,
+/// The payload, or a `bad_request` error naming what `event` needs.
+fn parsed<T>(
+    s: &SocketRef,
+    req: Result<T, impl std::fmt::Display>,
+    event: &str,
+    shape: &str,
+) -> Option<T> {
+    req.map_err(|e| error(s, "bad_request", format!("{event} needs {shape}: {e}")))
+        .ok()
 }
 
 async fn on_create(
     s: SocketRef,
     State(st): State<AppState>,
     Extension(conn): Extension<Arc<Conn>>,
-    TryData(req): TryData<CreateReq>,
+    TryData(req): TryData<CreateRequest>,
 ) {
-    let req = match req {
-        Ok(r) => r,
-        Err(e) => {
-            return error(
-                &s,
-                "bad_request",
-                format!("room:create needs {{roomName}}: {e}"),
-            )
-        }
+    let Some(req) = parsed(&s, req, "room:create", "{roomName}") else {
+        return;
     };
-    let created = st.rooms.create(NewRoom {
-        name: &req.room_name,
-        password: req.password.as_deref(),
-        delay_ms: req.delay_ms,
-        host_id: conn.user_id.clone(),
-    });
-    let (room, host_token) = match created {
+    let (room, created) = match st.rooms.create(&req, conn.user_id.clone()) {
         Ok(x) => x,
         Err(e) => return error(&s, "room_refused", e),
     };
-    send(
-        &s,
-        "room:created",
-        &json!({
-            "roomId": &*room.id,
-            "roomName": room.name,
-            "hostId": conn.user_id,
-            "hostToken": host_token,
-            "createdAt": room.created_at,
-        }),
-    );
-    enter(&s, &st, &conn, &room);
+    send(&s, "room:created", &created);
+    enter(&s, &st, &conn, &room, false).await;
 }
 
 #[derive(Deserialize)]
@@ -295,15 +218,8 @@ async fn on_join(
     Extension(conn): Extension<Arc<Conn>>,
     TryData(req): TryData<JoinReq>,
 ) {
-    let req = match req {
-        Ok(r) => r,
-        Err(e) => {
-            return error(
-                &s,
-                "bad_request",
-                format!("room:join needs {{roomId}}: {e}"),
-            )
-        }
+    let Some(req) = parsed(&s, req, "room:join", "{roomId}") else {
+        return;
     };
     let Some(room) = st.rooms.get(&req.room_id) else {
         return send(&s, "room:notfound", &json!({ "roomId": req.room_id }));
@@ -322,72 +238,66 @@ async fn on_join(
     if !host_by_token && !room.password_ok(req.password.as_deref()) {
         return error(&s, "bad_password", "this room needs the right password");
     }
-    {
-        let mut state = room.state();
-        if host_by_token {
-            // The token's bearer hosts from now on (e.g. the creator of a REST-made room).
-            state.host_id = conn.user_id.clone();
-        }
-        let already = state.member(&s.id.to_string()).is_some();
-        if !already && state.members.len() >= st.rooms.config.max_participants {
-            drop(state);
-            return send(
-                &s,
-                "room:full",
-                &json!({ "roomId": req.room_id, "maxParticipants": st.rooms.config.max_participants }),
-            );
-        }
-    }
-    enter(&s, &st, &conn, &room);
+    enter(&s, &st, &conn, &room, host_by_token).await;
 }
 
 /// Puts the socket into `room` (leaving any other), then sends what a joiner needs: the room,
-/// its participants, the chat history, and the last seconds of audio.
-fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>) {
-    if conn.room_id().is_some_and(|r| r != *room.id) {
-        leave_current(s, st, conn);
+/// its participants, the chat history, and the last seconds of audio. Holds the room's relay
+/// lock throughout, so no live frame reaches the joiner before `room:joined` or between the
+/// replayed ones.
+async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take_host: bool) {
+    if conn.current_room().is_some_and(|r| !Arc::ptr_eq(&r, room)) {
+        leave_current(s, conn);
     }
     let quality = *lock(&conn.quality);
-    let sid = s.id.to_string();
-    let (joined, history, replay, participants) = {
+    let _relay = room.relay.lock().await;
+    let snapshot = {
         let mut state = room.state();
-        let is_host = state.host_id == conn.user_id;
-        state.add(
-            &sid,
-            Participant {
-                user_id: conn.user_id.clone(),
-                username: conn.name(),
-                is_host,
-            },
-        );
-        let participants = state.participants();
-        let live = state.live.as_ref();
-        let joined = json!({
-            "roomId": &*room.id,
-            "roomName": room.name,
-            "participants": participants,
-            "hostId": state.host_id,
-            "isHost": is_host,
-            "isLive": live.is_some(),
-            "audioConfig": live.map(|l| l.audio_config.clone()),
-            "delayMs": room.delay_ms,
-            "serverTime": tonearm_store::now_ms(),
-        });
-        let replay = match (live, is_host) {
-            (Some(l), false) => l.audio.replay(quality),
-            _ => Vec::new(),
+        let member = Member {
+            sid: conn.sid.clone(),
+            user_id: conn.user_id.clone(),
+            username: conn.name(),
         };
-        let history: Vec<ChatMessage> = state.chat.iter().cloned().collect();
-        (joined, history, replay, participants)
+        match state.admit(member, take_host, st.rooms.config.max_participants) {
+            Err(_) => None,
+            Ok(me) => {
+                let participants = state.participants();
+                let live = state.live.as_ref();
+                let joined = json!({
+                    "roomId": &*room.id,
+                    "roomName": room.name,
+                    "participants": participants,
+                    "hostId": state.host_id,
+                    "isHost": me.is_host,
+                    "isLive": live.is_some(),
+                    "audioConfig": live.map(|l| l.audio_config.clone()),
+                    "delayMs": room.delay_ms,
+                    "serverTime": tonearm_store::now_ms(),
+                });
+                let replay = match (live, me.is_host) {
+                    (Some(l), false) => l.audio.replay(quality),
+                    _ => Vec::new(),
+                };
+                let history: Vec<ChatMessage> = state.chat.iter().cloned().collect();
+                Some((me.is_host, joined, participants, history, replay))
+            }
+        }
     };
-    *lock(&conn.room) = Some(room.id.to_string());
-    s.join(room_key(&room.id));
-    let is_host = joined["isHost"].as_bool().unwrap_or(false);
+    let Some((is_host, joined, participants, history, replay)) = snapshot else {
+        return send(
+            s,
+            "room:full",
+            &json!({ "roomId": &*room.id, "maxParticipants": st.rooms.config.max_participants }),
+        );
+    };
+    *lock(&conn.room) = Some(room.clone());
+    s.join(room.key.clone());
     for q in Quality::ALL {
+        let key = room.layer_key(q).to_string();
         if !is_host && q == quality {
-            s.join(layer_key(&room.id, q));
+            s.join(key);
         } else {
-            s.leave(layer_key(&room.id, q));
+            s.leave(key);
         }
     }
     send(s, "room:joined", &joined);
@@ -402,9 +312,9 @@ fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>) {
     }
 }
 
-async fn on_leave(s: SocketRef, State(st): State<AppState>, Extension(conn): Extension<Arc<Conn>>) {
-    if let Some(id) = leave_current(&s, &st, &conn) {
-        send(&s, "room:left", &json!({ "roomId": id }));
+async fn on_leave(s: SocketRef, Extension(conn): Extension<Arc<Conn>>) {
+    if let Some(room) = leave_current(&s, &conn) {
+        send(&s, "room:left", &json!({ "roomId": &*room.id }));
     }
 }
 
@@ -423,28 +333,22 @@ async fn on_rename(
         return error(&s, "bad_name", "a name has 1–32 printable characters");
     };
     *lock(&conn.username) = name.clone();
-    if let Some(room) = conn.room_id().and_then(|id| st.rooms.get(&id)) {
+    if let Some(room) = conn.current_room() {
         let mut state = room.state();
-        let sid = s.id.to_string();
-        if let Some((_, p)) = state.members.iter_mut().find(|(id, _)| *id == sid) {
-            p.username = name;
+        if let Some(m) = state.members.iter_mut().find(|m| m.sid == conn.sid) {
+            m.username = name;
         }
     }
     send_session(&s, &st, &conn);
 }
 
 /// The caller's room if the caller hosts it; otherwise tells them why not.
-fn hosted_room(s: &SocketRef, st: &AppState, conn: &Conn) -> Option<Arc<Room>> {
-    let room = conn.room_id().and_then(|id| st.rooms.get(&id));
-    let Some(room) = room else {
-        send(s, "room:notfound", &json!({ "roomId": Value::Null }));
+fn hosted_room(s: &SocketRef, conn: &Conn) -> Option<Arc<Room>> {
+    let Some(room) = conn.current_room() else {
+        not_in_room(s);
         return None;
     };
-    let is_host = room
-        .state()
-        .member(&s.id.to_string())
-        .is_some_and(|p| p.is_host);
-    if !is_host {
+    if room.state().host_id != conn.user_id {
         broadcast_error(s, &FrameError::NotHost);
         return None;
     }
@@ -466,7 +370,7 @@ async fn on_broadcast_start(
     TryData(req): TryData<StartReq>,
 ) {
     let _turn = turn.wait().await;
-    let Some(room) = hosted_room(&s, &st, &conn) else {
+    let Some(room) = hosted_room(&s, &conn) else {
         return;
     };
     let config = req.map(|r| r.audio_config).unwrap_or(Value::Null);
@@ -476,17 +380,20 @@ async fn on_broadcast_start(
             &FrameError::Malformed("audioConfig must be a small object".into()),
         );
     }
+    {
+        let mut state = room.state();
+        state.live = Some(Live {
+            audio_config: config.clone(),
+            started: Instant::now(),
+            audio: super::audio::Broadcast::new(Duration::from_millis(u64::from(
+                st.rooms.config.replay_ms,
+            ))),
+        });
+        state.stats_at = Instant::now();
+    }
     let started_at = tonearm_store::now_ms();
-    room.state().live = Some(Live {
-        audio_config: config.clone(),
-        started_at,
-        started: Instant::now(),
-        audio: super::audio::Broadcast::new(Duration::from_millis(u64::from(
-            st.rooms.config.replay_ms,
-        ))),
-    });
     let _ = s
-        .within(room_key(&room.id))
+        .within(room.key.clone())
         .emit(
             "broadcast:started",
             &json!({ "roomId": &*room.id, "audioConfig": config, "startedAt": started_at }),
@@ -494,6 +401,7 @@ async fn on_broadcast_start(
         .await;
 }
 
+/// The hot path: one room lookup, one state lock, one serialization per frame.
 async fn on_audio(
     s: SocketRef,
     State(st): State<AppState>,
@@ -508,28 +416,27 @@ async fn on_audio(
         Ok(f) => f,
         Err(e) => return broadcast_error(&s, &FrameError::Malformed(e.to_string())),
     };
-    let Some(room) = hosted_room(&s, &st, &conn) else {
-        return;
-    };
-    let quality = match check_frame(&frame, st.rooms.config.max_frame_bytes, now_ms) {
-        Ok(q) => q,
-        Err(e) => return broadcast_error(&s, &e),
+    let Some(room) = conn.current_room() else {
+        return not_in_room(&s);
     };
     // One relay at a time per room, so guests get frames in sequence order.
-    let _order = room.relay.lock().await;
-    let out = {
+    let _relay = room.relay.lock().await;
+    let relayed = {
         let mut state = room.state();
-        let Some(live) = state.live.as_mut() else {
-            drop(state);
-            return broadcast_error(&s, &FrameError::NotLive);
-        };
-        live.audio.accept(&room.id, frame, quality, now, now_ms)
+        if state.host_id != conn.user_id {
+            Err(FrameError::NotHost)
+        } else {
+            check_frame(&frame, st.rooms.config.max_frame_bytes, now_ms).and_then(|quality| {
+                let live = state.live.as_mut().ok_or(FrameError::NotLive)?;
+                live.audio.accept(&room.id, frame, quality, now, now_ms)
+            })
+        }
     };
-    match out {
+    match relayed {
         // Serialized once; every guest of the layer gets the same bytes.
         Ok(out) => {
             let _ = s
-                .to(layer_key(&room.id, quality))
+                .to(room.layer_key(out.quality).to_string())
                 .emit("broadcast:audio", &out)
                 .await;
         }
@@ -537,19 +444,14 @@ async fn on_audio(
     }
 }
 
-async fn on_broadcast_stop(
-    s: SocketRef,
-    State(st): State<AppState>,
-    Extension(conn): Extension<Arc<Conn>>,
-    turn: Turn,
-) {
+async fn on_broadcast_stop(s: SocketRef, Extension(conn): Extension<Arc<Conn>>, turn: Turn) {
     let _turn = turn.wait().await;
-    let Some(room) = hosted_room(&s, &st, &conn) else {
+    let Some(room) = hosted_room(&s, &conn) else {
         return;
     };
     room.state().live = None;
     let _ = s
-        .within(room_key(&room.id))
+        .within(room.key.clone())
         .emit("broadcast:stopped", &json!({ "roomId": &*room.id }))
         .await;
 }
@@ -561,17 +463,16 @@ struct ChatReq {
 
 async fn on_chat(
     s: SocketRef,
-    State(st): State<AppState>,
     Extension(conn): Extension<Arc<Conn>>,
     turn: Turn,
     TryData(req): TryData<ChatReq>,
 ) {
     let _turn = turn.wait().await;
-    let Ok(req) = req else {
-        return error(&s, "bad_request", "chat:message needs {roomId, message}");
+    let Some(req) = parsed(&s, req, "chat:message", "{roomId, message}") else {
+        return;
     };
-    let Some(room) = conn.room_id().and_then(|id| st.rooms.get(&id)) else {
-        return send(&s, "room:notfound", &json!({ "roomId": Value::Null }));
+    let Some(room) = conn.current_room() else {
+        return not_in_room(&s);
     };
     if let Err(e) = lock(&conn.chat).allow(Instant::now()) {
         return error(&s, e.code(), e);
@@ -582,7 +483,7 @@ async fn on_chat(
     };
     let msg = {
         let mut state = room.state();
-        let Some(p) = state.member(&s.id.to_string()).cloned() else {
+        let Some(p) = state.member(&conn.sid) else {
             return;
         };
         let msg = ChatMessage {
@@ -595,10 +496,7 @@ async fn on_chat(
         state.push_chat(msg.clone());
         msg
     };
-    let _ = s
-        .within(room_key(&room.id))
-        .emit("chat:message", &msg)
-        .await;
+    let _ = s.within(room.key.clone()).emit("chat:message", &msg).await;
 }
 
 #[derive(Deserialize)]
@@ -608,7 +506,6 @@ struct QualityReq {
 
 async fn on_quality(
     s: SocketRef,
-    State(st): State<AppState>,
     Extension(conn): Extension<Arc<Conn>>,
     TryData(req): TryData<QualityReq>,
 ) {
@@ -616,17 +513,12 @@ async fn on_quality(
         return error(&s, "bad_quality", "quality is \"high\" or \"low\"");
     };
     *lock(&conn.quality) = q;
-    if let Some(id) = conn.room_id() {
-        let is_guest = st
-            .rooms
-            .get(&id)
-            .and_then(|r| r.state().member(&s.id.to_string()).map(|p| !p.is_host))
-            .unwrap_or(false);
-        if is_guest {
+    if let Some(room) = conn.current_room() {
+        if room.state().host_id != conn.user_id {
             for other in Quality::ALL {
-                s.leave(layer_key(&id, other));
+                s.leave(room.layer_key(other).to_string());
             }
-            s.join(layer_key(&id, q));
+            s.join(room.layer_key(q).to_string());
         }
     }
     send(&s, "quality:changed", &json!({ "quality": q }));
@@ -640,17 +532,20 @@ struct StatsReport {
 
 async fn on_stats_report(
     s: SocketRef,
-    State(st): State<AppState>,
     Extension(conn): Extension<Arc<Conn>>,
     TryData(req): TryData<StatsReport>,
 ) {
     let Some(level) = req.ok().map(|r| r.buffer_level).filter(|l| l.is_finite()) else {
         return error(&s, "bad_request", "stats:report needs {bufferLevel}");
     };
-    if let Some(room) = conn.room_id().and_then(|id| st.rooms.get(&id)) {
-        room.state()
-            .buffer_reports
-            .insert(s.id.to_string(), level.clamp(0.0, 1e6));
+    if let Some(room) = conn.current_room() {
+        let mut state = room.state();
+        // Guests' buffers only: the host plays nothing.
+        if state.host_id != conn.user_id {
+            state
+                .buffer_reports
+                .insert(conn.sid.clone(), level.clamp(0.0, 1e6));
+        }
     }
 }
 

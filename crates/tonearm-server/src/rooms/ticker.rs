@@ -2,7 +2,6 @@
 //! second it sends `broadcast:stats`, and it closes rooms whose host has been away too long.
 
 use super::room::{Changes, Room};
-use super::socket::room_key;
 use crate::state::AppState;
 use serde_json::json;
 use std::sync::Arc;
@@ -22,7 +21,7 @@ pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
             tick.tick().await;
             n += 1;
             let idle = Duration::from_secs(st.rooms.config.idle_close_secs);
-            for room in st.rooms.list() {
+            for room in st.rooms.all() {
                 announce_changes(&st, &room).await;
                 if n.is_multiple_of(4) {
                     send_stats(&st, &room).await;
@@ -47,7 +46,7 @@ async fn announce_changes(st: &AppState, room: &Arc<Room>) {
         return;
     }
     let Some(io) = st.rooms.io() else { return };
-    let to = io.to(room_key(&room.id));
+    let to = io.to(room.key.clone());
     if joined.len() + left.len() > SMALL_BATCH {
         let _ = to
             .emit(
@@ -81,7 +80,7 @@ async fn send_stats(st: &AppState, room: &Arc<Room>) {
     let stats = {
         let mut state = room.state();
         let live = state.live.is_some();
-        let stats = state.tick_stats(Duration::from_secs(1));
+        let stats = state.tick_stats();
         if !live {
             return;
         }
@@ -89,7 +88,7 @@ async fn send_stats(st: &AppState, room: &Arc<Room>) {
     };
     if let Some(io) = st.rooms.io() {
         let _ = io
-            .to(room_key(&room.id))
+            .to(room.key.clone())
             .emit("broadcast:stats", &stats)
             .await;
     }

@@ -1,58 +1,31 @@
 //! REST for listening rooms (no account needed; see `docs/rooms.md`).
 
 use crate::error::{ApiError, ApiResult};
-use crate::rooms::NewRoom;
+use crate::rooms::{CreateRequest, RoomError};
 use crate::state::AppState;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
 use serde_json::{json, Value};
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateRoom {
-    room_name: String,
-    password: Option<String>,
-    delay_ms: Option<u32>,
-}
 
 /// `POST /api/rooms {roomName, password?, delayMs?}`: the answer's `hostToken` is shown once.
 pub async fn create(
     State(st): State<AppState>,
-    body: Result<Json<CreateRoom>, JsonRejection>,
+    body: Result<Json<CreateRequest>, JsonRejection>,
 ) -> ApiResult<Response> {
     let Json(req) = body?;
     let host_id = crate::auth::tokens::random_token(9);
-    let (room, host_token) = st
-        .rooms
-        .create(NewRoom {
-            name: &req.room_name,
-            password: req.password.as_deref(),
-            delay_ms: req.delay_ms,
-            host_id: host_id.clone(),
-        })
-        .map_err(|e| match e {
-            crate::rooms::RoomError::TooMany => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "too_many_rooms",
-                e.to_string(),
-            ),
-            other => ApiError::bad_request(other.to_string()),
-        })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "roomId": &*room.id,
-            "roomName": room.name,
-            "hostId": host_id,
-            "hostToken": host_token,
-            "createdAt": room.created_at,
-        })),
-    )
-        .into_response())
+    let (_, created) = st.rooms.create(&req, host_id).map_err(|e| match e {
+        RoomError::TooMany => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_rooms",
+            e.to_string(),
+        ),
+        other => ApiError::bad_request(other.to_string()),
+    })?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
 /// `GET /api/rooms`: open rooms, newest first.
@@ -72,11 +45,12 @@ pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> ApiResul
 /// `GET /api/rooms/{id}/stats`
 pub async fn stats(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
     let r = room(&st, &id)?;
-    let s = r.state().stats;
+    let state = r.state();
+    let s = state.stats;
     Ok(Json(json!({
         "bitrate": s.bitrate,
         "latency": s.latency,
-        "guestCount": r.state().guest_count(),
+        "guestCount": state.guest_count(),
         "duration": s.duration,
         "bufferLevel": s.buffer_level,
     })))
