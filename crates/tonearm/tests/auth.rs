@@ -5,56 +5,16 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
-async fn post(
-    s: &TestServer,
-    client: &reqwest::Client,
-    path: &str,
-    body: Value,
-) -> reqwest::Response {
-    client.post(s.url(path)).json(&body).send().await.unwrap()
-}
-
-async fn login_full(s: &TestServer, name: &str, password: &str) -> Value {
-    let r = post(
-        s,
-        &reqwest::Client::new(),
-        "/api/auth/login",
-        json!({ "username": name, "password": password }),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
-}
-
-async fn me_status(s: &TestServer, token: &str) -> u16 {
-    reqwest::Client::new()
-        .get(s.url("/api/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
+use std::process::Stdio;
 
 on_both_backends!(refresh_rotates_and_reuse_revokes_the_family);
 async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
     let s = TestServer::start_on(backend, |_| {}, &[]).await;
-    let anon = reqwest::Client::new();
-    let first = login_full(&s, ADMIN, ADMIN_PASSWORD).await;
+    let first = login_full(&s.base, ADMIN, ADMIN_PASSWORD).await;
     assert_eq!(first["token_type"], "Bearer");
     assert_eq!(first["expires_in"], 900);
     let r1 = first["refresh_token"].as_str().unwrap();
-    let rot = post(
-        &s,
-        &anon,
-        "/api/auth/refresh",
-        json!({ "refresh_token": r1 }),
-    )
-    .await;
+    let rot = post_json(s.url("/api/auth/refresh"), json!({ "refresh_token": r1 })).await;
     assert_eq!(rot.status(), 200);
     let rot: Value = rot.json().await.unwrap();
     let (a2, r2) = (
@@ -62,44 +22,33 @@ async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
         rot["refresh_token"].as_str().unwrap(),
     );
     assert_ne!(r1, r2);
-    assert_eq!(me_status(&s, a2).await, 200);
+    assert_eq!(me_status(&s.base, a2).await, 200);
     // The rotated token presented again: theft. The whole family dies.
-    let reuse = post(
-        &s,
-        &anon,
-        "/api/auth/refresh",
-        json!({ "refresh_token": r1 }),
-    )
-    .await;
+    let reuse = post_json(s.url("/api/auth/refresh"), json!({ "refresh_token": r1 })).await;
     assert_eq!(reuse.status(), 401);
     assert_eq!(
         reuse.json::<Value>().await.unwrap()["error"]["code"],
         "token_reused"
     );
     assert_eq!(
-        post(
-            &s,
-            &anon,
-            "/api/auth/refresh",
-            json!({ "refresh_token": r2 })
-        )
-        .await
-        .status(),
+        post_json(s.url("/api/auth/refresh"), json!({ "refresh_token": r2 }))
+            .await
+            .status(),
         401
     );
     assert_eq!(
-        me_status(&s, a2).await,
+        me_status(&s.base, a2).await,
         401,
         "access tokens of a revoked family stop at once"
     );
     assert_eq!(
-        me_status(&s, first["access_token"].as_str().unwrap()).await,
+        me_status(&s.base, first["access_token"].as_str().unwrap()).await,
         401
     );
     // Other sessions are untouched.
-    let other = login_full(&s, ADMIN, ADMIN_PASSWORD).await;
+    let other = login_full(&s.base, ADMIN, ADMIN_PASSWORD).await;
     assert_eq!(
-        me_status(&s, other["access_token"].as_str().unwrap()).await,
+        me_status(&s.base, other["access_token"].as_str().unwrap()).await,
         200
     );
 }
@@ -107,37 +56,29 @@ async fn refresh_rotates_and_reuse_revokes_the_family(backend: Backend) {
 on_both_backends!(logout_ends_the_session_and_survives_a_restart);
 async fn logout_ends_the_session_and_survives_a_restart(backend: Backend) {
     let mut s = TestServer::start_on(backend, |_| {}, &[]).await;
-    let t = login_full(&s, ADMIN, ADMIN_PASSWORD).await;
+    let t = login_full(&s.base, ADMIN, ADMIN_PASSWORD).await;
     let access = t["access_token"].as_str().unwrap().to_string();
     let refresh = t["refresh_token"].as_str().unwrap().to_string();
-    let keep = login_full(&s, ADMIN, ADMIN_PASSWORD).await["access_token"]
+    let keep = login_full(&s.base, ADMIN, ADMIN_PASSWORD).await["access_token"]
         .as_str()
         .unwrap()
         .to_string();
-    let r = reqwest::Client::new()
-        .post(s.url("/api/auth/logout"))
-        .bearer_auth(&access)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    assert_eq!(me_status(&s, &access).await, 401);
+    assert_eq!(logout(&s.base, &access).await, 204);
+    assert_eq!(me_status(&s.base, &access).await, 401);
     s.restart().await;
     assert_eq!(
-        me_status(&s, &access).await,
+        me_status(&s.base, &access).await,
         401,
         "revocation is stored, not in memory"
     );
-    let r = post(
-        &s,
-        &reqwest::Client::new(),
-        "/api/auth/refresh",
+    let r = post_json(
+        s.url("/api/auth/refresh"),
         json!({ "refresh_token": refresh }),
     )
     .await;
     assert_eq!(r.status(), 401);
     assert_eq!(
-        me_status(&s, &keep).await,
+        me_status(&s.base, &keep).await,
         200,
         "the signing key and other sessions survive restarts"
     );
@@ -147,17 +88,13 @@ async fn logout_ends_the_session_and_survives_a_restart(backend: Backend) {
 async fn failed_logins_look_the_same_whether_or_not_the_name_exists() {
     let s = TestServer::start(|_| {}).await;
     let anon = reqwest::Client::new();
-    let wrong = post(
-        &s,
-        &anon,
-        "/api/auth/login",
+    let wrong = post_json(
+        s.url("/api/auth/login"),
         json!({ "username": ADMIN, "password": "nope-nope-nope" }),
     )
     .await;
-    let unknown = post(
-        &s,
-        &anon,
-        "/api/auth/login",
+    let unknown = post_json(
+        s.url("/api/auth/login"),
         json!({ "username": "ghost", "password": "nope-nope-nope" }),
     )
     .await;
@@ -168,10 +105,8 @@ async fn failed_logins_look_the_same_whether_or_not_the_name_exists() {
         unknown.json::<Value>().await.unwrap()
     );
     // Names are case-insensitive; malformed bodies are a 400, not a crash.
-    let r = post(
-        &s,
-        &anon,
-        "/api/auth/login",
+    let r = post_json(
+        s.url("/api/auth/login"),
         json!({ "username": "ADMIN", "password": ADMIN_PASSWORD }),
     )
     .await;
@@ -189,7 +124,7 @@ async fn failed_logins_look_the_same_whether_or_not_the_name_exists() {
 on_both_backends!(expired_forged_and_orphaned_tokens_are_refused);
 async fn expired_forged_and_orphaned_tokens_are_refused(backend: Backend) {
     let s = TestServer::start_on(backend, |_| {}, &[("TONEARM_AUTH__ACCESS_TTL_SECS", "1")]).await;
-    let t = login_full(&s, ADMIN, ADMIN_PASSWORD).await;
+    let t = login_full(&s.base, ADMIN, ADMIN_PASSWORD).await;
     let access = t["access_token"].as_str().unwrap().to_string();
     assert_eq!(t["expires_in"], 1);
     // Forged: payload changed (role escalation attempt), and alg "none".
@@ -205,17 +140,17 @@ async fn expired_forged_and_orphaned_tokens_are_refused(backend: Backend) {
         b64.encode(claims.to_string()),
         parts[2]
     );
-    assert_eq!(me_status(&s, &forged).await, 401);
+    assert_eq!(me_status(&s.base, &forged).await, 401);
     let none = format!(
         "{}.{}.",
         b64.encode(r#"{"alg":"none","typ":"JWT"}"#),
         parts[1]
     );
-    assert_eq!(me_status(&s, &none).await, 401);
-    assert_eq!(me_status(&s, "garbage").await, 401);
+    assert_eq!(me_status(&s.base, &none).await, 401);
+    assert_eq!(me_status(&s.base, "garbage").await, 401);
     // Expiry: valid now, refused once its one-second lifetime has passed.
     s.until(10, "the token to expire", || async {
-        (me_status(&s, &access).await == 401).then_some(())
+        (me_status(&s.base, &access).await == 401).then_some(())
     })
     .await;
     let r = reqwest::Client::new()
@@ -227,27 +162,26 @@ async fn expired_forged_and_orphaned_tokens_are_refused(backend: Backend) {
     assert_eq!(r.headers()["www-authenticate"], "Bearer");
     // A token of a user who was deleted (fresh admin tokens: they live one second here).
     let admin = client_with_token(
-        login_full(&s, ADMIN, ADMIN_PASSWORD).await["access_token"]
+        login_full(&s.base, ADMIN, ADMIN_PASSWORD).await["access_token"]
             .as_str()
             .unwrap(),
     );
-    let r = post(
-        &s,
-        &admin,
-        "/api/users",
-        json!({ "username": "bob", "password": "bob-password" }),
-    )
-    .await;
+    let r = admin
+        .post(s.url("/api/users"))
+        .json(&json!({ "username": "bob", "password": "bob-password" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let bob_id = r.json::<Value>().await.unwrap()["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let bob = login_full(&s, "bob", "bob-password").await["access_token"]
+    let bob = login_full(&s.base, "bob", "bob-password").await["access_token"]
         .as_str()
         .unwrap()
         .to_string();
-    let admin = login_full(&s, ADMIN, ADMIN_PASSWORD).await["access_token"]
+    let admin = login_full(&s.base, ADMIN, ADMIN_PASSWORD).await["access_token"]
         .as_str()
         .unwrap()
         .to_string();
@@ -258,7 +192,7 @@ async fn expired_forged_and_orphaned_tokens_are_refused(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(del.status(), 204);
-    assert_eq!(me_status(&s, &bob).await, 401);
+    assert_eq!(me_status(&s.base, &bob).await, 401);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -353,7 +287,13 @@ async fn the_library_needs_a_user_unless_it_is_public() {
 #[tokio::test(flavor = "multi_thread")]
 async fn api_keys_are_shown_once_work_and_can_be_revoked() {
     let s = TestServer::start(|_| {}).await;
-    let r = post(&s, &s.client, "/api/keys", json!({ "name": "cli script" })).await;
+    let r = s
+        .client
+        .post(s.url("/api/keys"))
+        .json(&json!({ "name": "cli script" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let created: Value = r.json().await.unwrap();
     let key = created["key"].as_str().unwrap().to_string();
@@ -412,22 +352,8 @@ async fn api_keys_are_shown_once_work_and_can_be_revoked() {
 #[tokio::test(flavor = "multi_thread")]
 async fn first_start_offers_a_one_time_setup_token() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(dir.path())
-        .env("TONEARM_DEMO_ON_EMPTY", "false")
-        .env_remove("TONEARM_CONFIG")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let base = lines
-        .next()
-        .unwrap()
-        .unwrap()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    let (mut child, base, mut lines) =
+        spawn_server_on(dir.path(), None, &[("TONEARM_DEMO_ON_EMPTY", "false")]);
     let _hint = lines.next().unwrap().unwrap();
     let setup_line = lines.next().unwrap().unwrap();
     let token = setup_line
@@ -485,14 +411,19 @@ async fn the_cli_manages_users_and_a_new_password_ends_sessions(backend: Backend
         text.contains("admin\tadmin") && text.contains("dave\tuser"),
         "{text}"
     );
-    // Duplicate names are refused.
-    let dup = s
+    // Duplicate names are refused (names are case-insensitive), with a valid password given.
+    let mut dup = s
         .cli()
         .args(["user", "add", "DAVE"])
         .stdin(Stdio::piped())
-        .output()
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
+    std::io::Write::write_all(&mut dup.stdin.take().unwrap(), b"dave-password-2\n").unwrap();
+    let dup = dup.wait_with_output().unwrap();
     assert!(!dup.status.success());
+    let err = String::from_utf8_lossy(&dup.stderr);
+    assert!(err.contains("a user named \"DAVE\" exists"), "{err}");
     let mut p = s
         .cli()
         .args(["user", "passwd", "dave"])
@@ -501,20 +432,18 @@ async fn the_cli_manages_users_and_a_new_password_ends_sessions(backend: Backend
         .unwrap();
     std::io::Write::write_all(&mut p.stdin.take().unwrap(), b"dave-new-password\n").unwrap();
     assert!(p.wait().unwrap().success());
-    assert_eq!(me_status(&s, &dave).await, 401);
+    assert_eq!(me_status(&s.base, &dave).await, 401);
     let dave = login(&s.base, "dave", "dave-new-password").await;
-    assert_eq!(me_status(&s, &dave).await, 200);
+    assert_eq!(me_status(&s.base, &dave).await, 200);
     let rm = s.cli().args(["user", "remove", "dave"]).output().unwrap();
     assert!(rm.status.success());
     assert_eq!(
-        me_status(&s, &dave).await,
+        me_status(&s.base, &dave).await,
         401,
         "a removed user's token dies"
     );
-    let r = post(
-        &s,
-        &reqwest::Client::new(),
-        "/api/auth/login",
+    let r = post_json(
+        s.url("/api/auth/login"),
         json!({ "username": "dave", "password": "dave-new-password" }),
     )
     .await;

@@ -188,25 +188,10 @@ fn demo_then_scan_from_the_cli() {
 async fn first_run_on_an_empty_data_dir_offers_the_demo_library() {
     let dir = tempfile::tempdir().unwrap();
     add_user(dir.path(), ADMIN, ADMIN_PASSWORD, true);
-    let mut child = Command::new(bin())
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(dir.path())
-        .env_remove("TONEARM_LIBRARY")
-        .env_remove("TONEARM_CONFIG")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_string();
+    // No library configured: the server offers the demo library (on by default, set here so the
+    // caller's environment cannot turn it off).
+    let (mut child, base, _stdout) =
+        spawn_server_on(dir.path(), None, &[("TONEARM_DEMO_ON_EMPTY", "true")]);
     let client = client_with_token(&login(&base, ADMIN, ADMIN_PASSWORD).await);
     wait_scan_done(&client, &base).await;
     let tracks: Value = client

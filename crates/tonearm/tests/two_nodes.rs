@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const SECRET: &str = "two-nodes-share-this-signing-key-0123456789";
 
@@ -25,26 +25,6 @@ async fn two_nodes(extra: &[(&str, &str)]) -> (TestServer, TestServer) {
     (a, b)
 }
 
-async fn post(node: &TestServer, path: &str, body: Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(node.url(path))
-        .json(&body)
-        .send()
-        .await
-        .expect("request")
-}
-
-async fn me_status(node: &TestServer, token: &str) -> u16 {
-    reqwest::Client::new()
-        .get(node.url("/api/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request")
-        .status()
-        .as_u16()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rate_limit_and_a_lockout_are_enforced_across_nodes() {
     let (a, b) = two_nodes(&[
@@ -56,9 +36,8 @@ async fn a_rate_limit_and_a_lockout_are_enforced_across_nodes() {
     let mut statuses = Vec::new();
     for i in 0..6 {
         let node = if i % 2 == 0 { &a } else { &b };
-        let r = post(
-            node,
-            "/api/auth/refresh",
+        let r = post_json(
+            node.url("/api/auth/refresh"),
             json!({ "refresh_token": "nope" }),
         )
         .await;
@@ -81,24 +60,21 @@ async fn a_rate_limit_and_a_lockout_are_enforced_across_nodes() {
     // Five failed logins on A lock the name out on B (the per-minute login limit is high here,
     // so the lockout is the only reason for a 429).
     for _ in 0..5 {
-        let r = post(
-            &a,
-            "/api/auth/login",
+        let r = post_json(
+            a.url("/api/auth/login"),
             json!({ "username": "erin", "password": "wrong-password" }),
         )
         .await;
         assert_eq!(r.status(), 401);
     }
-    let r = post(
-        &b,
-        "/api/auth/login",
+    let r = post_json(
+        b.url("/api/auth/login"),
         json!({ "username": "erin", "password": "wrong-password" }),
     )
     .await;
     assert_eq!(r.status(), 429, "lockout earned on A holds on B");
-    let r = post(
-        &b,
-        "/api/auth/login",
+    let r = post_json(
+        b.url("/api/auth/login"),
         json!({ "username": "other", "password": "wrong-password" }),
     )
     .await;
@@ -112,23 +88,17 @@ async fn sessions_ended_on_one_node_are_refused_by_the_other() {
 
     // A token from A works on B (same signing key) until A ends its session.
     let first = login(&a.base, "alice", "alice-password").await;
-    assert_eq!(me_status(&b, &first).await, 200);
-    let r = reqwest::Client::new()
-        .post(a.url("/api/auth/logout"))
-        .bearer_auth(&first)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(me_status(&b.base, &first).await, 200);
+    assert_eq!(logout(&a.base, &first).await, 204);
     assert_eq!(
-        me_status(&b, &first).await,
+        me_status(&b.base, &first).await,
         401,
         "logout on A ends the session on B"
     );
 
     // A password change on A ends every session of the user, on B too.
     let second = login(&a.base, "alice", "alice-password").await;
-    assert_eq!(me_status(&b, &second).await, 200);
+    assert_eq!(me_status(&b.base, &second).await, 200);
     let users = a.json("/api/users").await;
     let alice = users["items"]
         .as_array()
@@ -144,14 +114,14 @@ async fn sessions_ended_on_one_node_are_refused_by_the_other() {
         .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(
-        me_status(&b, &second).await,
+        me_status(&b.base, &second).await,
         401,
         "password change on A ends sessions on B"
     );
 
     // Deleting the user on A ends their sessions on B.
     let third = login(&a.base, "alice", "alice-new-password").await;
-    assert_eq!(me_status(&b, &third).await, 200);
+    assert_eq!(me_status(&b.base, &third).await, 200);
     let r = a
         .client
         .delete(a.url(&format!("/api/users/{id}")))
@@ -160,7 +130,7 @@ async fn sessions_ended_on_one_node_are_refused_by_the_other() {
         .unwrap();
     assert_eq!(r.status(), 204);
     assert_eq!(
-        me_status(&b, &third).await,
+        me_status(&b.base, &third).await,
         401,
         "deleting on A ends sessions on B"
     );
@@ -168,21 +138,19 @@ async fn sessions_ended_on_one_node_are_refused_by_the_other() {
     // If Redis loses its data, B no longer knows of a logout (it keeps no copy of its own)...
     add_user(&a.dir.path().join("data"), "bob", "bob-password", false);
     let bob = login(&a.base, "bob", "bob-password").await;
-    let r = reqwest::Client::new()
-        .post(a.url("/api/auth/logout"))
-        .bearer_auth(&bob)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    assert_eq!(me_status(&b, &bob).await, 401);
+    assert_eq!(logout(&a.base, &bob).await, 204);
+    assert_eq!(me_status(&b.base, &bob).await, 401);
     let redis = a.backend.redis_server().unwrap();
     assert_eq!(redis.command("FLUSHALL"), "+OK");
-    assert_eq!(me_status(&b, &bob).await, 200, "B trusts the shared list");
+    assert_eq!(
+        me_status(&b.base, &bob).await,
+        200,
+        "B trusts the shared list"
+    );
     // ...until a node starts: it re-publishes the revocations its database remembers.
     a.restart().await;
     assert_eq!(
-        me_status(&b, &bob).await,
+        me_status(&b.base, &bob).await,
         401,
         "restart re-publishes revocations"
     );

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 use tonearm_media::synth::{write_wav, Pcm};
 
@@ -163,17 +163,57 @@ pub fn add_user(data: &Path, name: &str, password: &str, admin: bool) {
     assert!(child.wait().unwrap().success(), "user add {name}");
 }
 
-/// Signs in and returns the access token.
-pub async fn login(base: &str, name: &str, password: &str) -> String {
-    let r = reqwest::Client::new()
-        .post(format!("{base}/api/auth/login"))
-        .json(&serde_json::json!({ "username": name, "password": password }))
+/// POSTs `body` as JSON to `url` without credentials.
+pub async fn post_json(url: String, body: Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(url)
+        .json(&body)
         .send()
         .await
-        .expect("login request");
+        .expect("request")
+}
+
+/// Signs in and returns the whole token response (access and refresh tokens, lifetime).
+pub async fn login_full(base: &str, name: &str, password: &str) -> Value {
+    let r = post_json(
+        format!("{base}/api/auth/login"),
+        serde_json::json!({ "username": name, "password": password }),
+    )
+    .await;
     assert_eq!(r.status(), 200, "login as {name}");
-    let v: Value = r.json().await.unwrap();
-    v["access_token"].as_str().unwrap().to_string()
+    r.json().await.expect("login response")
+}
+
+/// Signs in and returns the access token.
+pub async fn login(base: &str, name: &str, password: &str) -> String {
+    login_full(base, name, password).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The status of `GET /api/me` with `token` as the bearer token.
+pub async fn me_status(base: &str, token: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{base}/api/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
+/// Ends the session of `token` (`POST /api/auth/logout`) and returns the status.
+pub async fn logout(base: &str, token: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/api/auth/logout"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
 }
 
 /// A client that sends `Authorization: Bearer token` on every request.
@@ -195,12 +235,27 @@ pub fn spawn_server<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
     dir: &Path,
     env: &[(K, V)],
 ) -> (Child, String) {
+    let (child, base, _stdout) =
+        spawn_server_on(&dir.join("data"), Some(dir.join("lib").as_path()), env);
+    (child, base)
+}
+
+/// Starts `tonearm serve` on a free port over the data dir `data` (users or not, as the test
+/// left it) and `library` if given (else the configured default), with `env` added to an
+/// environment cleared of config, data and library variables. Returns the process, its base URL
+/// (read from the "listening on" line) and the rest of its standard output.
+pub fn spawn_server_on<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
+    data: &Path,
+    library: Option<&Path>,
+    env: &[(K, V)],
+) -> (Child, String, std::io::Lines<BufReader<ChildStdout>>) {
     let mut cmd = Command::new(bin());
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(dir.join("data"))
-        .arg("--library")
-        .arg(dir.join("lib"))
-        .env_remove("TONEARM_CONFIG")
+        .arg(data);
+    if let Some(library) = library {
+        cmd.arg("--library").arg(library);
+    }
+    cmd.env_remove("TONEARM_CONFIG")
         .env_remove("TONEARM_DATA")
         .env_remove("TONEARM_LIBRARY")
         .env("RUST_LOG", "warn")
@@ -211,16 +266,17 @@ pub fn spawn_server<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
     }
     let mut child = cmd.spawn().expect("spawn tonearm");
     let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
+    let mut lines = BufReader::new(stdout).lines();
+    let line = lines
+        .next()
+        .expect("a listening line")
         .expect("read listening line");
     let base = line
         .trim()
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
-    (child, base)
+    (child, base, lines)
 }
 
 impl TestServer {
@@ -365,7 +421,7 @@ impl TestServer {
                 l.strip_prefix(name)
                     .and_then(|rest| rest.trim().parse::<f64>().ok())
             })
-            .unwrap_or(0.0)
+            .unwrap_or_else(|| panic!("/metrics has no sample {name}"))
     }
 }
 
@@ -388,8 +444,9 @@ pub async fn wait_scan_done(client: &reqwest::Client, base: &str) -> Value {
     }
 }
 
-/// Runs ffprobe with `entries` (e.g. `format=start_time,duration`) and returns the CSV fields.
-fn ffprobe_fields(path: &Path, extra: &[&str]) -> Vec<String> {
+/// Runs ffprobe on `path` with `extra` arguments (e.g. `-show_entries format=start_time,duration`)
+/// and returns the CSV fields of its output, in ffprobe's order.
+pub fn ffprobe_fields(path: &Path, extra: &[&str]) -> Vec<String> {
     let out = Command::new("ffprobe")
         .args(["-v", "error"])
         .args(extra)
@@ -431,12 +488,22 @@ pub fn ffmpeg(args: &[&str]) {
     );
 }
 
-/// Encodes `src` (a WAV) to `dst` with extra ffmpeg arguments (codec, metadata).
+/// Encodes `src` (a WAV, whatever its extension) to `dst` with extra ffmpeg arguments (codec,
+/// metadata).
 pub fn encode(src: &Path, dst: &Path, extra: &[&str]) {
-    let mut args = vec!["-i", src.to_str().unwrap()];
+    let mut args = vec!["-f", "wav", "-i", src.to_str().unwrap()];
     args.extend_from_slice(extra);
     args.push(dst.to_str().unwrap());
     ffmpeg(&args);
+}
+
+/// Encodes `src` (a WAV) to `dst` with the audio codec `codec` and `key=value` tags.
+pub fn encode_with_tags(src: &Path, codec: &str, tags: &[&str], dst: &Path) {
+    let mut args = vec!["-c:a", codec];
+    for &tag in tags {
+        args.extend(["-metadata", tag]);
+    }
+    encode(src, dst, &args);
 }
 
 /// Decodes a file with ffmpeg into interleaved f32; any decoder complaint fails the test.

@@ -3,315 +3,45 @@
 
     python3 flow.py BASE_URL          e.g. python3 flow.py http://127.0.0.1:4567
 
-Uses the stock python-socketio sync client (websocket transport only) and urllib for REST.
-Prints "ok - ..." for every passing check; on the first failure prints
-"FAIL - <what>, got <value>" and exits 1. Exits 0 only if every check passed.
+Runs against a server with default room settings. The client, waiting, REST, clock, pacing
+and runner live in client.py (shared with limits.py). Prints "ok - ..." for every passing
+check; on the first failure prints "FAIL - <what>, got <value>" and exits 1. Exits 0 only if
+every check passed.
 
 Nothing here sleeps and hopes: every expectation waits on a condition with a timeout, and
-"X must not be broadcast" checks use a barrier (a later, valid message on the same
-connection) because events on one Socket.IO connection arrive in order.
+"X must not arrive" checks use a barrier (a later, valid message on the same connection, or a
+time:ping, whose answer proves the unwanted event would have arrived before it) because events
+on one Socket.IO connection are handled and arrive in order.
 """
 
-import collections
-import itertools
-import json
 import re
 import sys
-import threading
 import time
-import urllib.error
-import urllib.request
 
-import engineio
-import socketio
+from client import (
+    AUDIO_CONFIG,
+    TIMEOUT,
+    CheckFailed,
+    drain,
+    expect,
+    find_participant,
+    frame_bytes,
+    host_frame,
+    http,
+    is_num,
+    joined_ok,
+    now_ms,
+    run,
+    show,
+    still_usable,
+    take_until,
+    wait,
+    wait_any,
+)
 
-TIMEOUT = 5.0  # seconds, for every wait
-
-# Every server -> client event named in docs/rooms.md.
-SERVER_EVENTS = [
-    "session",
-    "room:created", "room:joined", "room:left", "room:closed",
-    "room:notfound", "room:full",
-    "user:joined", "user:left", "participants:update", "participants:list",
-    "chat:message", "chat:history",
-    "broadcast:started", "broadcast:stopped", "broadcast:audio",
-    "broadcast:error", "broadcast:stats",
-    "quality:changed", "time:pong",
-    "error",
-]
-
-AUDIO_CONFIG = {"sampleRate": 48000, "channels": 2, "codec": "opus", "bitrate": 128000}
 ROOM_NAME = "Flow <b>room</b>"
 CHAT_SENT = "  hi <script>x</script>\u0007 "
 CHAT_EXPECTED = "hi <script>x</script>"
-
-
-# --------------------------------------------------------------------------- failures
-
-class CheckFailed(Exception):
-    def __init__(self, what, got):
-        super().__init__(what)
-        self.what = what
-        self.got = got
-
-
-def show(value, limit=300):
-    """Short printable form of a received value (bytes summarised)."""
-    def squash(v):
-        if isinstance(v, (bytes, bytearray)):
-            return f"<{len(v)} bytes>"
-        if isinstance(v, dict):
-            return {k: squash(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [squash(x) for x in v]
-        return v
-    text = repr(squash(value))
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def expect(cond, what, got):
-    if not cond:
-        raise CheckFailed(what, show(got))
-
-
-def is_num(v):
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def now_ms():
-    return time.time() * 1000.0
-
-
-# --------------------------------------------------------------------------- client
-
-class _OrderedEngineIOClient(engineio.Client):
-    """engine.io client that hands received messages to socket.io one at a time, in order.
-
-    The stock sync client dispatches every engine.io message on a fresh thread, so two events
-    (or an event and its binary attachment) can reach the handlers out of order. The protocol
-    checks below depend on arrival order (seq order, room:joined before the audio replay), so
-    messages go through one FIFO dispatcher thread instead. Nothing else changes.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._inbox = collections.deque()
-        self._inbox_cond = threading.Condition()
-        threading.Thread(target=self._dispatch_loop, daemon=True, name="eio-dispatch").start()
-
-    def _dispatch_loop(self):
-        while True:
-            with self._inbox_cond:
-                while not self._inbox:
-                    self._inbox_cond.wait()
-                args = self._inbox.popleft()
-            engineio.Client._trigger_event(self, "message", *args, run_async=False)
-
-    def _trigger_event(self, event, *args, **kwargs):
-        if event == "message" and kwargs.get("run_async"):
-            with self._inbox_cond:
-                self._inbox.append(args)
-                self._inbox_cond.notify()
-            return None
-        return super()._trigger_event(event, *args, **kwargs)
-
-
-class OrderedClient(socketio.Client):
-    def _engineio_client_class(self):
-        return _OrderedEngineIOClient
-
-
-Got = collections.namedtuple("Got", "n event data t")  # n: arrival index on this client, t: monotonic
-
-
-class Peer:
-    """One Socket.IO connection that records every server event into per-event queues."""
-
-    def __init__(self, name, base_url):
-        self.name = name
-        self.base_url = base_url
-        self.sio = OrderedClient(reconnection=False)
-        self.cond = threading.Condition()
-        self.queues = collections.defaultdict(collections.deque)  # event -> deque[Got]
-        self.recent = collections.deque(maxlen=20)  # (n, event) for diagnostics
-        self.counter = itertools.count()
-        for event in SERVER_EVENTS:
-            self.sio.on(event, self._recorder(event))
-        self.sio.on("*", self._record_any)  # anything undocumented, for diagnostics
-        self.sio.on("disconnect", self._recorder("disconnect"))
-        self.session = None  # last `session` payload
-
-    def _record(self, event, args):
-        data = args[0] if len(args) == 1 else (list(args) if args else None)
-        with self.cond:
-            got = Got(next(self.counter), event, data, time.monotonic())
-            self.queues[event].append(got)
-            self.recent.append((got.n, event))
-            self.cond.notify_all()
-
-    def _recorder(self, event):
-        return lambda *args: self._record(event, args)
-
-    def _record_any(self, event, *args):
-        self._record(event, args)
-
-    def connect(self, auth=None):
-        try:
-            self.sio.connect(self.base_url, transports=["websocket"], auth=auth,
-                             wait_timeout=TIMEOUT)
-        except socketio.exceptions.ConnectionError as exc:
-            raise CheckFailed(f"{self.name}: Socket.IO connect to {self.base_url}", exc)
-        self.session = wait(self, "session", what="after connecting")
-        return self.session
-
-    def emit(self, event, data=None):
-        self.sio.emit(event, data)
-
-    def pending(self, event):
-        """Queued (not yet consumed) payloads of one event, without consuming them."""
-        with self.cond:
-            return [g.data for g in self.queues[event]]
-
-    def close(self):
-        try:
-            if self.sio.connected:
-                self.sio.disconnect()
-        except Exception:
-            pass
-
-    @property
-    def user_id(self):
-        return self.session["userId"]
-
-    @property
-    def username(self):
-        return self.session["username"]
-
-
-def _matches(pred, data):
-    if pred is None:
-        return True
-    try:
-        return bool(pred(data))
-    except (KeyError, TypeError, AttributeError, IndexError, ValueError):
-        return False
-
-
-def _timeout_failure(client, events, what, timeout):
-    with client.cond:
-        queued = {e: [g.data for g in client.queues[e]] for e in events}
-        recent = list(client.recent)
-    names = "/".join(f"'{e}'" for e in events)
-    return CheckFailed(
-        f"{client.name}: no {names} {what or ''} within {timeout:g}s".replace("  ", " "),
-        f"queued {show(queued, 400)}; recent events {recent}")
-
-
-def wait_any(client, preds, timeout=TIMEOUT, what=None):
-    """Wait for the first queued event (any of `preds`' names) whose payload matches.
-
-    Removes only the matched item; non-matching items stay queued. Returns a Got.
-    """
-    deadline = time.monotonic() + timeout
-    with client.cond:
-        while True:
-            best = None
-            for event, pred in preds.items():
-                for got in client.queues[event]:
-                    if _matches(pred, got.data):
-                        if best is None or got.n < best.n:
-                            best = got
-                        break
-            if best is not None:
-                client.queues[best.event].remove(best)
-                return best
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise _timeout_failure(client, list(preds), what, timeout)
-            client.cond.wait(left)
-
-
-def wait(client, event, pred=None, timeout=TIMEOUT, what=None, full=False):
-    """Wait for the next `event` on `client` whose payload satisfies `pred`; return its payload
-    (or the Got record, with arrival index and time, if full=True)."""
-    got = wait_any(client, {event: pred}, timeout, what)
-    return got if full else got.data
-
-
-def take_until(client, event, pred, timeout=TIMEOUT, what=None):
-    """Consume `event` items in arrival order up to and including the first one matching
-    `pred`. Returns (payloads before it, the matching payload)."""
-    skipped = []
-    deadline = time.monotonic() + timeout
-    while True:
-        left = max(0.0, deadline - time.monotonic())
-        got = wait(client, event, None, left, what, full=True)
-        if _matches(pred, got.data):
-            return skipped, got.data
-        skipped.append(got.data)
-
-
-# --------------------------------------------------------------------------- REST
-
-def http(ctx, method, path, body=None, headers=None):
-    """Returns (status, parsed JSON or None, raw text)."""
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(ctx.base + path, data=data, method=method)
-    if body is not None:
-        req.add_header("Content-Type", "application/json")
-    for k, v in (headers or {}).items():
-        req.add_header(k, v)
-    try:
-        with urllib.request.urlopen(req, timeout=TIMEOUT) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        status, raw = err.code, err.read()
-    except (urllib.error.URLError, OSError) as err:
-        raise CheckFailed(f"{method} {path}: request failed", err)
-    text = raw.decode("utf-8", "replace")
-    try:
-        parsed = json.loads(text) if text.strip() else None
-    except ValueError:
-        parsed = None
-    return status, parsed, text
-
-
-# --------------------------------------------------------------------------- context
-
-class Ctx:
-    def __init__(self, base):
-        self.base = base
-        self.peers = []  # everything to disconnect at the end
-        self.room = None  # room:created payload
-        self.pong = None  # Got of the host's time:pong
-        self.frames = []  # payloads of the 10 frames sent in check 12
-        self.locked = None  # POST /api/rooms answer of check 19
-        self.last_frame_at = None  # monotonic time of the host's last broadcast:audio
-
-    def peer(self, name, auth=None):
-        p = Peer(name, self.base)
-        self.peers.append(p)
-        p.connect(auth)
-        return p
-
-    @property
-    def room_id(self):
-        return self.room["roomId"]
-
-    def server_now(self):
-        """Server clock estimate: serverSend of the host's pong plus time elapsed since."""
-        return self.pong.data["serverSend"] + (time.monotonic() - self.pong.t) * 1000.0
-
-
-def find_participant(participants, user_id):
-    for p in participants or []:
-        if isinstance(p, dict) and p.get("userId") == user_id:
-            return p
-    return None
-
-
-def joined_ok(room_id):
-    return lambda d: d["roomId"] == room_id
 
 
 # --------------------------------------------------------------------------- checks
@@ -397,11 +127,13 @@ def check_04_guest_joins(ctx):
                               "participants:update": in_joined},
                    what=f"announcing A ({uid!r})")
     d = got.data
-    expect(d.get("participantCount") == 2, f"host's {got.event}.participantCount 2", d)
-    if got.event == "user:joined":
-        expect(d.get("username") == a.username and d.get("isHost") is False,
-               "host's user:joined has A's username and isHost false", d)
-    return f"A joined; host got {got.event} (participantCount 2)"
+    # One change is a small batch: docs say it goes out as user:joined, not participants:update.
+    expect(got.event == "user:joined", "a single join announced to the host as user:joined",
+           f"{got.event} {show(d)}")
+    expect(d.get("participantCount") == 2, "host's user:joined.participantCount 2", d)
+    expect(d.get("username") == a.username and d.get("isHost") is False,
+           "host's user:joined has A's username and isHost false", d)
+    return "A joined; host got user:joined (participantCount 2)"
 
 
 def check_05_unknown_room(ctx):
@@ -410,6 +142,7 @@ def check_05_unknown_room(ctx):
     nf = wait(probe, "room:notfound")
     expect(isinstance(nf, dict) and nf.get("roomId") == "nope-nope",
            "room:notfound.roomId == 'nope-nope'", nf)
+    still_usable(probe, "after room:notfound")  # barrier: a room:joined would be queued now
     expect(not probe.pending("room:joined"), "no room:joined for an unknown room",
            probe.pending("room:joined"))
     return "room:join of an unknown room -> room:notfound"
@@ -453,10 +186,7 @@ def check_08_chat_rate_limit(ctx):
     err = wait(b, "error", lambda d: d["code"] == "chat_rate_limited",
                what="with code chat_rate_limited")
     expect(isinstance(err.get("message"), str), "error.message is a string", err)
-    expect(b.sio.connected, "B still connected after rate limit", b.pending("disconnect"))
-    t = int(now_ms())
-    b.emit("time:ping", {"clientTime": t})
-    wait(b, "time:pong", lambda d: d["clientTime"] == t, what="after being rate limited")
+    still_usable(b, "after being rate limited")
     return "7 fast messages -> chat_rate_limited, connection still usable"
 
 
@@ -479,17 +209,16 @@ def check_10_time(ctx):
     h = ctx.host
     t = int(now_ms())
     h.emit("time:ping", {"clientTime": t})
-    got = wait(h, "time:pong", lambda d: d["clientTime"] == t, full=True,
-               what=f"echoing clientTime {t}")
-    p = got.data
+    p = wait(h, "time:pong", lambda d: d["clientTime"] == t, what=f"echoing clientTime {t}")
     recv, send = p.get("serverReceive"), p.get("serverSend")
     expect(is_num(recv) and is_num(send), "time:pong serverReceive/serverSend numeric", p)
     expect(recv <= send, "serverReceive <= serverSend", p)
     local = now_ms()
     expect(abs(recv - local) < 5000 and abs(send - local) < 5000,
            f"server times within 5 s of local clock {local:.0f}", p)
-    ctx.pong = got
-    return f"time:pong ok (server - local ~ {send - local:+.0f} ms)"
+    ctx.sync_clock(h)  # frames below are stamped with the server clock
+    return (f"time:pong ok (server - local ~ {send - local:+.0f} ms, "
+            f"offset {ctx.clock_offset:+.1f} ms from a ping burst)")
 
 
 def check_11_broadcast_start(ctx):
@@ -498,6 +227,7 @@ def check_11_broadcast_start(ctx):
     err = wait(a, "broadcast:error", what="after a guest's broadcast:start")
     expect(isinstance(err, dict) and isinstance(err.get("message"), str),
            "broadcast:error.message string", err)
+    still_usable(a, "after its refused broadcast:start")  # barrier
     expect(not a.pending("broadcast:started"), "guest's broadcast:start did not start anything",
            a.pending("broadcast:started"))
 
@@ -509,28 +239,6 @@ def check_11_broadcast_start(ctx):
                f"{who.name}'s broadcast:started.audioConfig as sent", s)
         expect(is_num(s.get("startedAt")), f"{who.name}'s broadcast:started.startedAt numeric", s)
     return "guest refused; host's start reached A and B"
-
-
-def frame_bytes(i, size=200):
-    return bytes((i * 37 + j * 11 + 5) & 0xFF for j in range(size))
-
-
-def send_frame(ctx, data):
-    """Host sends one 20 ms frame stamped with the estimated server time; returns the timestamp.
-
-    Frames are paced at real time (one per 20 ms, like a live host) so a strict per-layer rate
-    limiter is never the reason a frame is refused. This is pacing, not waiting for a result.
-    """
-    if ctx.last_frame_at is not None:
-        gap = ctx.last_frame_at + 0.020 - time.monotonic()
-        if gap > 0:
-            time.sleep(gap)
-    ctx.last_frame_at = time.monotonic()
-    timestamp = int(ctx.server_now())
-    ctx.host.emit("broadcast:audio", {"roomId": ctx.room_id, "data": data,
-                                      "timestamp": timestamp, "duration": 20,
-                                      "quality": "high"})
-    return timestamp
 
 
 def check_audio_run(who, frames, received, what):
@@ -553,9 +261,9 @@ def check_audio_run(who, frames, received, what):
 
 
 def check_12_audio(ctx):
-    payloads = [frame_bytes(i) for i in range(10)]
+    payloads = [frame_bytes(0x12, i) for i in range(10)]
     expect(len(set(payloads)) == 10, "test frames distinct", "duplicates")
-    ctx.frames = [{"data": p, "timestamp": send_frame(ctx, p)} for p in payloads]
+    ctx.frames = [{"data": p, "timestamp": host_frame(ctx, p)} for p in payloads]
     try:
         received = [wait(ctx.A, "broadcast:audio", what=f"(frame {i} of 10)")
                     for i in range(10)]
@@ -569,10 +277,10 @@ def check_12_audio(ctx):
 def check_13_oversized_frame(ctx):
     big = bytes(range(256)) * 19 + bytes(136)  # 5000 bytes
     assert len(big) == 5000
-    send_frame(ctx, big)
+    host_frame(ctx, big)
     wait(ctx.host, "broadcast:error", what="for a 5000-byte frame")
-    barrier = frame_bytes(99)
-    send_frame(ctx, barrier)
+    barrier = frame_bytes(0x13, 0)
+    host_frame(ctx, barrier)
     for who in (ctx.A, ctx.B):
         before, _ = take_until(who, "broadcast:audio", lambda d: d["data"] == barrier,
                                what="(the valid frame sent after the oversized one)")
@@ -645,15 +353,37 @@ def check_16_rename(ctx):
 
 
 def check_17_host_token(ctx):
-    h2 = ctx.H2 = ctx.peer("H2")
+    h, h2 = ctx.host, ctx.peer("H2")
+    ctx.H2 = h2
     h2.emit("room:join", {"roomId": ctx.room_id, "hostToken": ctx.room["hostToken"]})
-    wait(h2, "room:joined", joined_ok(ctx.room_id), what="with hostToken")
+    j = wait(h2, "room:joined", joined_ok(ctx.room_id), what="with hostToken")
+    expect(j.get("isHost") is True, "H2's room:joined.isHost true (joined with hostToken)", j)
+
+    # H2 took the host role: the previous host identity may no longer broadcast.
+    drain(h, "broadcast:error")
+    stale = frame_bytes(0x17, 0)
+    host_frame(ctx, stale, peer=h)
+    err = wait(h, "broadcast:error",
+               what="for the previous host's broadcast:audio after H2 joined with hostToken")
+    expect(isinstance(err, dict) and "only the host" in str(err.get("message")),
+           "previous host's frame refused with 'only the host may broadcast'", err)
+    # H2's frame is sent after the refusal was seen, so a relayed stale frame precedes it.
+    barrier = frame_bytes(0x17, 1)
+    host_frame(ctx, barrier, peer=h2)
+    for who in (ctx.A, ctx.B, ctx.C):
+        before, _ = take_until(who, "broadcast:audio", lambda d: d["data"] == barrier,
+                               what="(H2's frame sent after the previous host's)")
+        bad = [f for f in before if isinstance(f, dict) and f.get("data") == stale]
+        expect(not bad, f"{who.name} did not get the previous host's frame", bad)
+
     h2.emit("broadcast:stop", {"roomId": ctx.room_id})
     for who in (ctx.A, ctx.B, ctx.C):
         wait(who, "broadcast:stopped", joined_ok(ctx.room_id), what="after H2's broadcast:stop")
+    still_usable(h2, "after its broadcast:stop")  # barrier for the check below
     expect(not h2.pending("broadcast:error"), "H2 got no broadcast:error",
            h2.pending("broadcast:error"))
-    return "H2 joined with hostToken and stopped the broadcast"
+    return ("H2 joined with hostToken as host; the previous host's frame refused "
+            f"({err['message']!r}); H2's frame relayed; H2 stopped the broadcast")
 
 
 def check_18_rest_delete(ctx):
@@ -667,7 +397,8 @@ def check_18_rest_delete(ctx):
     expect(status == 204, f"DELETE {path} with X-Host-Token -> 204", f"{status} {text[:200]}")
     for who in (ctx.host, ctx.A, ctx.B, ctx.C, ctx.H2):
         d = wait(who, "room:closed", joined_ok(ctx.room_id), what="after DELETE")
-        expect(isinstance(d.get("reason"), str), f"{who.name}'s room:closed.reason string", d)
+        expect(d.get("reason") == "closed by host",
+               f"{who.name}'s room:closed.reason == 'closed by host'", d)
     status, _, text = http(ctx, "GET", path)
     expect(status == 404, f"GET {path} after delete -> 404", f"{status} {text[:200]}")
     status, rooms, text = http(ctx, "GET", "/api/rooms")
@@ -683,8 +414,9 @@ def check_19_password(ctx):
     expect(isinstance(r, dict) and isinstance(r.get("roomId"), str)
            and isinstance(r.get("hostToken"), str) and r.get("roomName") == "Locked",
            "POST /api/rooms answer {roomId, roomName, hostId, hostToken, createdAt}", r)
-    ctx.locked = r
     rid = r["roomId"]
+    ctx.cleanups.append(lambda: http(ctx, "DELETE", f"/api/rooms/{rid}",
+                                     headers={"X-Host-Token": r["hostToken"]}))
     status, room, text = http(ctx, "GET", f"/api/rooms/{rid}")
     expect(status == 200 and isinstance(room, dict) and room.get("hasPassword") is True,
            "GET /api/rooms/{id} hasPassword true", f"{status} {text[:200]}")
@@ -694,6 +426,7 @@ def check_19_password(ctx):
         d.emit("room:join", {"roomId": rid, **extra})
         wait(d, "error", lambda e: e["code"] == "bad_password",
              what=f"with code bad_password (join {attempt})")
+        still_usable(d, f"after the join {attempt}")  # barrier: a room:joined would be queued
         expect(not d.pending("room:joined"), f"no room:joined {attempt}", d.pending("room:joined"))
     d.emit("room:join", {"roomId": rid, "password": "pw1"})
     wait(d, "room:joined", joined_ok(rid), what="with the right password")
@@ -723,42 +456,5 @@ CHECKS = [
 ]
 
 
-def main(argv):
-    if len(argv) != 2 or not argv[1].startswith(("http://", "https://")):
-        print(f"usage: {argv[0]} BASE_URL   (e.g. http://127.0.0.1:4567)", file=sys.stderr)
-        return 2
-    ctx = Ctx(argv[1].rstrip("/"))
-    code = 0
-    try:
-        for check in CHECKS:
-            label = check.__name__.removeprefix("check_")
-            try:
-                detail = check(ctx)
-            except CheckFailed as exc:
-                print(f"FAIL - [{label}] {exc.what}, got {exc.got}", flush=True)
-                code = 1
-                break
-            except Exception as exc:  # a bug or an unexpected payload shape
-                print(f"FAIL - [{label}] unexpected {type(exc).__name__}, got {exc!r}",
-                      flush=True)
-                code = 1
-                break
-            print(f"ok - [{label}] {detail}", flush=True)
-    finally:
-        if ctx.locked:
-            try:
-                http(ctx, "DELETE", f"/api/rooms/{ctx.locked['roomId']}",
-                     headers={"X-Host-Token": ctx.locked["hostToken"]})
-            except Exception:
-                pass
-        # Close concurrently: a websocket close can wait a few seconds for the server's reply.
-        closers = [threading.Thread(target=p.close, daemon=True) for p in ctx.peers]
-        for t in closers:
-            t.start()
-        for t in closers:
-            t.join(TIMEOUT)
-    return code
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(run(sys.argv, CHECKS))
