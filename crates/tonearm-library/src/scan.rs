@@ -135,6 +135,16 @@ fn is_audio(path: &Path) -> bool {
         .is_some_and(|e| AUDIO_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(e)))
 }
 
+/// Whether `dir` holds an audio file anywhere below it (walked as a scan walks: symlinks not
+/// followed). Stops at the first one.
+pub fn has_audio(dir: &Path) -> bool {
+    walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|e| e.file_type().is_file() && is_audio(e.path()))
+}
+
 /// A file's (size, mtime) stamp: what decides whether it changed since the catalog saw it.
 pub fn file_stamp(meta: &std::fs::Metadata) -> FileStamp {
     let mtime_ms = meta

@@ -117,7 +117,7 @@ pub struct HttpConfig {
     pub hsts: bool,
 }
 
-/// The Redis several nodes share (rate limits, lockouts, revocations, room fan-out).
+/// The Redis several nodes share (rate limits, lockouts, revocations; rooms are per node).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisConfig {

@@ -83,6 +83,14 @@ fn etag_list_matches(list: &str, etag: &str, weak: bool) -> bool {
     })
 }
 
+/// Whether `If-None-Match` names `etag` (weak comparison, as RFC 9110 §13.1.2 requires).
+pub fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|x| x.to_str().ok())
+        .is_some_and(|inm| etag_list_matches(inm, etag, true))
+}
+
 /// Trims sub-second precision: HTTP dates have whole seconds.
 fn whole_seconds(t: SystemTime) -> u64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
@@ -93,8 +101,8 @@ fn whole_seconds(t: SystemTime) -> u64 {
 /// Evaluates `If-None-Match`, `If-Modified-Since`, `Range` and `If-Range` for a GET/HEAD.
 pub fn decide(headers: &HeaderMap, v: &Validators, len: u64) -> Decision {
     let get = |h: header::HeaderName| headers.get(h).and_then(|x| x.to_str().ok());
-    if let Some(inm) = get(header::IF_NONE_MATCH) {
-        if etag_list_matches(inm, &v.etag, true) {
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        if if_none_match(headers, &v.etag) {
             return Decision::NotModified;
         }
     } else if let (Some(ims), Some(lm)) = (get(header::IF_MODIFIED_SINCE), v.last_modified) {

@@ -46,20 +46,50 @@ pub enum ServeError {
 
 /// Routes only admins may call, as (method, path, handler). The router's admin class is built
 /// from this table and the tests enumerate it, so a new admin route is guarded and checked.
-fn admin_table() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+/// Whether a route's request may run at most `limits.request_timeout_secs`.
+#[derive(Clone, Copy, PartialEq)]
+enum Timed {
+    Yes,
+    /// Long bodies or responses (uploads, streams).
+    No,
+}
+
+fn admin_table() -> Vec<(Method, &'static str, MethodRouter<AppState>, Timed)> {
     use routes::{library, users};
+    use Timed::*;
     vec![
-        (Method::GET, "/api/library/scan", get(library::get_scan)),
-        (Method::POST, UPLOAD_PATH, upload_route()),
-        (Method::POST, "/api/library/scan", post(library::post_scan)),
-        (Method::GET, "/api/library/issues", get(library::get_issues)),
-        (Method::GET, "/api/users", get(users::list)),
-        (Method::POST, "/api/users", post(users::create)),
-        (Method::DELETE, "/api/users/{id}", delete(users::delete)),
+        (
+            Method::GET,
+            "/api/library/scan",
+            get(library::get_scan),
+            Yes,
+        ),
+        (Method::POST, UPLOAD_PATH, upload_route(), No),
+        (
+            Method::POST,
+            "/api/library/scan",
+            post(library::post_scan),
+            Yes,
+        ),
+        (
+            Method::GET,
+            "/api/library/issues",
+            get(library::get_issues),
+            Yes,
+        ),
+        (Method::GET, "/api/users", get(users::list), Yes),
+        (Method::POST, "/api/users", post(users::create), Yes),
+        (
+            Method::DELETE,
+            "/api/users/{id}",
+            delete(users::delete),
+            Yes,
+        ),
         (
             Method::PUT,
             "/api/users/{id}/password",
             put(users::set_password),
+            Yes,
         ),
     ]
 }
@@ -74,7 +104,10 @@ fn upload_route() -> MethodRouter<AppState> {
 
 /// The admin-only routes (method, path template).
 pub fn admin_routes() -> Vec<(Method, &'static str)> {
-    admin_table().into_iter().map(|(m, p, _)| (m, p)).collect()
+    admin_table()
+        .into_iter()
+        .map(|(m, p, _, _)| (m, p))
+        .collect()
 }
 
 /// Builds the router over a state (used by `serve` and by tests that embed the app).
@@ -85,9 +118,9 @@ pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let limits = &state.config.limits;
     let timeout = || {
-        tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
+        axum::middleware::from_fn_with_state(
             Duration::from_secs(limits.request_timeout_secs),
+            time_limit,
         )
     };
     let public = Router::new()
@@ -102,24 +135,27 @@ pub fn router(state: AppState) -> Router {
             get(auth_routes::setup_status).post(auth_routes::setup),
         )
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::limit_token,
+            (state.clone(), limits::Class::Token),
+            limits::limit,
         ))
         .route_layer(timeout());
-    // No timeout here: streams last as long as the track.
+    // Streams get no timeout: they last as long as the track.
+    let streams = Router::new()
+        .route("/api/tracks/{id}/stream", get(stream::stream))
+        .route("/cdn/stream/{id}", get(stream::stream));
     let viewer = Router::new()
         .route("/api/tracks", get(catalog::list_tracks))
         .route("/api/tracks/{id}", get(catalog::get_track))
-        .route("/api/tracks/{id}/stream", get(stream::stream))
-        .route("/cdn/stream/{id}", get(stream::stream))
         .route("/api/tracks/{id}/cover", get(catalog::get_cover))
         .route("/api/albums", get(catalog::list_albums))
         .route("/api/albums/{id}", get(catalog::get_album))
         .route("/api/artists", get(catalog::list_artists))
         .route("/api/artists/{id}", get(catalog::get_artist))
+        .route_layer(timeout())
+        .merge(streams)
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_viewer,
+            (state.clone(), auth::Level::Viewer),
+            auth::require,
         ));
     let user = Router::new()
         .route("/api/me", get(auth_routes::me))
@@ -130,30 +166,28 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/keys/{id}", delete(auth_routes::revoke_key))
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_user,
+            (state.clone(), auth::Level::User),
+            auth::require,
         ))
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            limits::limit_token,
+            (state.clone(), limits::Class::Token),
+            limits::limit,
         ))
         .route_layer(timeout());
     let admin = admin_table()
         .into_iter()
-        // Uploads stream large bodies: they get no request timeout.
-        .fold(Router::new(), |r, (_, path, handler)| {
+        .fold(Router::new(), |r, (_, path, handler, timed)| {
             r.route(
                 path,
-                if path == UPLOAD_PATH {
-                    handler
-                } else {
-                    handler.layer(timeout())
+                match timed {
+                    Timed::Yes => handler.layer(timeout()),
+                    Timed::No => handler,
                 },
             )
         })
         .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_admin,
+            (state.clone(), auth::Level::Admin),
+            auth::require,
         ));
     // Listening rooms need no account. Creating one counts against the token-class limit.
     let rooms = Router::new()
@@ -161,8 +195,8 @@ pub fn router(state: AppState) -> Router {
             "/api/rooms",
             post(rooms_routes::create)
                 .route_layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    limits::limit_token,
+                    (state.clone(), limits::Class::Token),
+                    limits::limit,
                 ))
                 .get(rooms_routes::list),
         )
@@ -200,8 +234,15 @@ pub fn router(state: AppState) -> Router {
         .merge(admin)
         .merge(rooms)
         .fallback(|| async { error::ApiError::not_found("route") })
+        .method_not_allowed_fallback(|| async {
+            error::ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::limit_api))
+        .layer(axum::middleware::from_fn_with_state((state.clone(), limits::Class::Api), limits::limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
         .layer(cors)
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrent_requests))
@@ -217,26 +258,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-fn has_audio_files(dir: &std::path::Path) -> bool {
-    walkdir_has_audio(dir, 0)
-}
-
-fn walkdir_has_audio(dir: &std::path::Path, depth: usize) -> bool {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    rd.flatten().any(|e| {
-        let p = e.path();
-        if p.is_dir() {
-            depth < 8 && walkdir_has_audio(&p, depth + 1)
-        } else {
-            p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
-                tonearm_library::scan::AUDIO_EXTENSIONS
-                    .iter()
-                    .any(|a| a.eq_ignore_ascii_case(x))
-            })
-        }
-    })
+/// Ends a non-streaming request that runs longer than `limit` with a JSON 408 (the error
+/// shape every other refusal has).
+async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => error::ApiError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!("the request took longer than {} s", limit.as_secs()),
+        )
+        .into_response(),
+    }
 }
 
 /// Opens the data dir and database, builds the state (without listening).
@@ -251,7 +289,11 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
         std::fs::create_dir_all(&dir).map_err(|e| ServeError::DataDir(dir.clone(), e))?;
     }
     let store = tonearm_store::Store::open(&config.db_path()).await?;
-    if config.demo_on_empty && config.library.is_empty() && !has_audio_files(&config.media_dir()) {
+    let media = config.media_dir();
+    let has_audio = tokio::task::spawn_blocking(move || tonearm_library::scan::has_audio(&media))
+        .await
+        .map_err(|e| ServeError::Io(std::io::Error::other(e)))?;
+    if config.demo_on_empty && config.library.is_empty() && !has_audio {
         let dir = config.media_dir().join("demo");
         let written =
             tokio::task::spawn_blocking(move || tonearm_library::demo::write_demo_library(&dir))

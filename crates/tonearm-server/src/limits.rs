@@ -192,19 +192,28 @@ fn peer(ci: Option<&ConnectInfo<SocketAddr>>) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// General API limit, per client address.
-pub async fn limit_api(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = peer(req.extensions().get::<ConnectInfo<SocketAddr>>());
-    match st.limits.api.check(&ip).await {
-        Ok(()) => next.run(req).await,
-        Err(wait) => too_many(wait),
-    }
+/// Which per-address limit a class of routes counts against.
+#[derive(Debug, Clone, Copy)]
+pub enum Class {
+    /// The general API limit (every request).
+    Api,
+    /// Token and key endpoints (refresh, setup, API keys, logout, room creation).
+    Token,
 }
 
-/// Token and key endpoints (refresh, setup, API keys), per client address.
-pub async fn limit_token(State(st): State<AppState>, req: Request, next: Next) -> Response {
+/// Rate limit per client address for a route class
+/// (`from_fn_with_state((state, class), limits::limit)`).
+pub async fn limit(
+    State((st, class)): State<(AppState, Class)>,
+    req: Request,
+    next: Next,
+) -> Response {
     let ip = peer(req.extensions().get::<ConnectInfo<SocketAddr>>());
-    match st.limits.token.check(&ip).await {
+    let limiter = match class {
+        Class::Api => &st.limits.api,
+        Class::Token => &st.limits.token,
+    };
+    match limiter.check(&ip).await {
         Ok(()) => next.run(req).await,
         Err(wait) => too_many(wait),
     }

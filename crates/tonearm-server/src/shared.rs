@@ -18,10 +18,15 @@ pub enum SharedError {
     Redis(#[from] redis::RedisError),
     #[error("redis did not answer within {0:?}")]
     Timeout(Duration),
+    #[error("redis failed moments ago; not asking again until {0:?} have passed")]
+    Resting(Duration),
 }
 
 /// How long one Redis call may take before callers fall back or fail.
 const CALL_TIMEOUT: Duration = Duration::from_secs(2);
+/// After a failed call, Redis is not asked again for this long: callers fall back at once
+/// instead of each waiting out [`CALL_TIMEOUT`].
+const REST_AFTER_FAILURE: Duration = Duration::from_secs(5);
 
 /// GCRA (the algorithm governor uses in process) on the Redis server's clock, in microseconds
 /// so that `60 s / n` is exact. KEYS[1]: the limit's key. ARGV: emission interval (µs),
@@ -75,6 +80,8 @@ return 0
 pub struct Shared {
     conn: ConnectionManager,
     scripts: Arc<Scripts>,
+    /// Until when Redis is considered down (after a failed call).
+    resting_until: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 struct Scripts {
@@ -109,12 +116,37 @@ impl Shared {
         let _: String = timed(redis::cmd("PING").query_async(&mut conn)).await?;
         Ok(Shared {
             conn,
+            resting_until: Arc::default(),
             scripts: Arc::new(Scripts {
                 gcra: Script::new(GCRA),
                 lockout_failed: Script::new(LOCKOUT_FAILED),
                 lockout_left: Script::new(LOCKOUT_LEFT),
             }),
         })
+    }
+
+    fn resting(&self) -> std::sync::MutexGuard<'_, Option<std::time::Instant>> {
+        self.resting_until.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One Redis call with the time limit, skipped while Redis rests after a failure.
+    async fn call<T>(
+        &self,
+        f: impl std::future::Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, SharedError> {
+        if let Some(until) = *self.resting() {
+            if let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+                return Err(SharedError::Resting(left));
+            }
+        }
+        let r = timed(f).await;
+        let down = match &r {
+            Err(SharedError::Timeout(_)) => true,
+            Err(SharedError::Redis(e)) => e.is_io_error() || e.is_connection_dropped(),
+            _ => false,
+        };
+        *self.resting() = down.then(|| std::time::Instant::now() + REST_AFTER_FAILURE);
+        r
     }
 
     /// GCRA check of `n` requests per minute for `input` under the limit `class`:
@@ -127,28 +159,30 @@ impl Shared {
     ) -> Result<Option<Duration>, SharedError> {
         let emission_us = 60_000_000u64 / u64::from(n.max(1));
         let mut conn = self.conn.clone();
-        let wait_us: i64 = timed(
-            self.scripts
-                .gcra
-                .key(key(&format!("rl:{class}"), input))
-                .arg(emission_us)
-                .arg(n)
-                .invoke_async(&mut conn),
-        )
-        .await?;
+        let wait_us: i64 = self
+            .call(
+                self.scripts
+                    .gcra
+                    .key(key(&format!("rl:{class}"), input))
+                    .arg(emission_us)
+                    .arg(n)
+                    .invoke_async(&mut conn),
+            )
+            .await?;
         Ok((wait_us > 0).then(|| Duration::from_micros(wait_us.unsigned_abs())))
     }
 
     /// Time left on `input`'s login lockout.
     pub async fn lockout_left(&self, input: &str) -> Result<Option<Duration>, SharedError> {
         let mut conn = self.conn.clone();
-        let ms: i64 = timed(
-            self.scripts
-                .lockout_left
-                .key(key("lock", input))
-                .invoke_async(&mut conn),
-        )
-        .await?;
+        let ms: i64 = self
+            .call(
+                self.scripts
+                    .lockout_left
+                    .key(key("lock", input))
+                    .invoke_async(&mut conn),
+            )
+            .await?;
         Ok((ms > 0).then(|| Duration::from_millis(ms.unsigned_abs())))
     }
 
@@ -160,22 +194,23 @@ impl Shared {
         max: Duration,
     ) -> Result<(), SharedError> {
         let mut conn = self.conn.clone();
-        let _: i64 = timed(
-            self.scripts
-                .lockout_failed
-                .key(key("lock", input))
-                .arg(free)
-                .arg(max.as_millis() as u64)
-                .invoke_async(&mut conn),
-        )
-        .await?;
+        let _: i64 = self
+            .call(
+                self.scripts
+                    .lockout_failed
+                    .key(key("lock", input))
+                    .arg(free)
+                    .arg(max.as_millis() as u64)
+                    .invoke_async(&mut conn),
+            )
+            .await?;
         Ok(())
     }
 
     /// Clears `input`'s failures after a successful login.
     pub async fn lockout_clear(&self, input: &str) -> Result<(), SharedError> {
         let mut conn = self.conn.clone();
-        let _: i64 = timed(conn.del(key("lock", input))).await?;
+        let _: i64 = self.call(conn.del(key("lock", input))).await?;
         Ok(())
     }
 
@@ -199,19 +234,20 @@ impl Shared {
             pipe.set_ex(key("rev:user", u), 1, secs).ignore();
         }
         let mut conn = self.conn.clone();
-        timed(pipe.query_async::<()>(&mut conn)).await
+        self.call(pipe.query_async::<()>(&mut conn)).await
     }
 
     /// Whether the session `family` or the user `user` has been revoked.
     pub async fn is_revoked(&self, family: &str, user: &str) -> Result<bool, SharedError> {
         let mut conn = self.conn.clone();
-        let n: u32 = timed(
-            redis::cmd("EXISTS")
-                .arg(key("rev:fam", family))
-                .arg(key("rev:user", user))
-                .query_async(&mut conn),
-        )
-        .await?;
+        let n: u32 = self
+            .call(
+                redis::cmd("EXISTS")
+                    .arg(key("rev:fam", family))
+                    .arg(key("rev:user", user))
+                    .query_async(&mut conn),
+            )
+            .await?;
         Ok(n > 0)
     }
 }

@@ -68,7 +68,7 @@ struct ChunkJob {
     progress: watch::Sender<Progress>,
     readers: AtomicUsize,
     cancel: AtomicBool,
-    /// Prefetches and read-aheads run to completion even with no reader.
+    /// Prefetches and HEAD warm-ups run to completion even with no reader.
     pinned: AtomicBool,
 }
 
@@ -153,6 +153,25 @@ struct MemCache {
 }
 
 impl MemCache {
+    /// Drops all but the `n` most recently used entries (one sort, not a scan per entry).
+    fn keep_newest(&mut self, n: usize) {
+        if self.map.len() <= n {
+            return;
+        }
+        let mut by_age: Vec<(Instant, ChunkKey)> = self
+            .map
+            .iter()
+            .map(|(k, e)| (e.last_access, k.clone()))
+            .collect();
+        by_age.sort_unstable_by_key(|(t, _)| *t);
+        let drop = self.map.len() - n;
+        for (_, k) in by_age.into_iter().take(drop) {
+            if let Some(e) = self.map.remove(&k) {
+                self.bytes -= e.bytes.len() as u64;
+            }
+        }
+    }
+
     fn remove_oldest(&mut self) -> bool {
         let Some(k) = self
             .map
@@ -442,7 +461,7 @@ impl ChunkCache {
         mem.bytes -= freed;
         if available_memory.is_some_and(|a| a < self.config.min_available_memory_bytes) {
             let target = mem.map.len() / 2;
-            while mem.map.len() > target && mem.remove_oldest() {}
+            mem.keep_newest(target);
         }
         let dropped = before - mem.map.len();
         self.stats

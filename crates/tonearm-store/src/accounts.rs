@@ -168,12 +168,38 @@ impl Store {
 
     /// Deletes a user with their keys and sessions. `Ok(false)`: no such user.
     pub async fn delete_user(&self, user_id: &str) -> Result<bool> {
-        Ok(sqlx::query("DELETE FROM users WHERE id = ?")
+        let mut tx = self.pool.begin().await?;
+        let deleted = sqlx::query("DELETE FROM users WHERE id = ?")
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected()
-            == 1)
+            == 1;
+        if deleted {
+            let now = now_ms();
+            sqlx::query("INSERT OR REPLACE INTO deleted_users (id, deleted_at_ms) VALUES (?, ?)")
+                .bind(user_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            // Only recent deletions matter (tokens naming older ones have expired).
+            sqlx::query("DELETE FROM deleted_users WHERE deleted_at_ms < ?")
+                .bind(now - 30 * 24 * 3600 * 1000)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    /// Users deleted at or after `since_ms` (to re-publish to a fresh Redis).
+    pub async fn users_deleted_since(&self, since_ms: i64) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM deleted_users WHERE deleted_at_ms >= ?")
+                .bind(since_ms)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     /// Starts a session: a new token family holding its first refresh token.

@@ -53,6 +53,11 @@ async fn every_response_carries_a_request_id_and_errors_are_json() {
     assert!(r.headers().contains_key("x-request-id"));
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
+    // A known route with the wrong method: 405, in the same shape.
+    let r = s.client.delete(s.url("/health")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
     let a = s.get("/health").await.headers()["x-request-id"].clone();
     let b = s.get("/health").await.headers()["x-request-id"].clone();
     assert_ne!(a, b);

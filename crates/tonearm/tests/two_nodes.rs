@@ -148,10 +148,43 @@ async fn sessions_ended_on_one_node_are_refused_by_the_other() {
         "B trusts the shared list"
     );
     // ...until a node starts: it re-publishes the revocations its database remembers.
+    assert_eq!(me_status(&b.base, &third).await, 200, "nor of a deletion");
     a.restart().await;
     assert_eq!(
         me_status(&b.base, &bob).await,
         401,
         "restart re-publishes revocations"
     );
+    assert_eq!(me_status(&b.base, &third).await, 401, "and deletions");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redis_outage_degrades_to_per_node_limits_and_database_revocation() {
+    let mut a = TestServer::start_on(
+        Backend::redis(),
+        |_| {},
+        &[("TONEARM_LIMITS__TOKEN_PER_MINUTE", "5")],
+    )
+    .await;
+    let token = login(&a.base, ADMIN, ADMIN_PASSWORD).await;
+    match &mut a.backend {
+        Backend::Redis(r) => r.stop(),
+        _ => unreachable!("started on redis"),
+    }
+    // Requests are still served, revocation is still checked (in the database)...
+    assert_eq!(me_status(&a.base, &token).await, 200);
+    assert_eq!(logout(&a.base, &token).await, 204);
+    assert_eq!(me_status(&a.base, &token).await, 401);
+    // ...and limits still hold, counted by the node: the three requests above (user routes
+    // count as token-class) used three of five.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let r = post_json(
+            a.url("/api/auth/refresh"),
+            json!({ "refresh_token": "nope" }),
+        )
+        .await;
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429]);
 }

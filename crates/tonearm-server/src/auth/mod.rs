@@ -117,39 +117,36 @@ fn with_challenge(e: ApiError) -> Response {
     r
 }
 
-/// Catalog and streaming: a signed-in user, unless `auth.public_library` opens them to all.
-pub async fn require_viewer(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
-    if st.config.auth.public_library && presented(req.headers()).is_none() {
+/// Who a class of routes admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// Catalog and streaming: a signed-in user, unless `auth.public_library` opens them to all.
+    Viewer,
+    /// Any signed-in user.
+    User,
+    /// Admins only: 401 without credentials, 403 for a signed-in non-admin.
+    Admin,
+}
+
+/// The guard of a route class (`from_fn_with_state((state, level), auth::require)`): puts
+/// the caller's [`Principal`] in the request extensions, or answers 401/403.
+pub async fn require(
+    State((st, level)): State<(AppState, Level)>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if level == Level::Viewer && st.config.auth.public_library && presented(req.headers()).is_none()
+    {
         return next.run(req).await;
     }
     match authenticate(&st, req.headers()).await {
+        Ok(p) if level == Level::Admin && !p.is_admin() => {
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "admin only").into_response()
+        }
         Ok(p) => {
             req.extensions_mut().insert(p);
             next.run(req).await
         }
-        Err(e) => with_challenge(e),
-    }
-}
-
-/// Any signed-in user.
-pub async fn require_user(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
-    match authenticate(&st, req.headers()).await {
-        Ok(p) => {
-            req.extensions_mut().insert(p);
-            next.run(req).await
-        }
-        Err(e) => with_challenge(e),
-    }
-}
-
-/// Admins only: 401 without credentials, 403 for a signed-in non-admin.
-pub async fn require_admin(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
-    match authenticate(&st, req.headers()).await {
-        Ok(p) if p.is_admin() => {
-            req.extensions_mut().insert(p);
-            next.run(req).await
-        }
-        Ok(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", "admin only").into_response(),
         Err(e) => with_challenge(e),
     }
 }

@@ -58,6 +58,14 @@ pub fn verify_dummy(password: &str) {
     let _ = verify(password, phc);
 }
 
+/// [`hash`] on the blocking pool (argon2 takes tens of milliseconds of CPU), as an API error.
+pub async fn hash_off_thread(password: String) -> Result<String, crate::error::ApiError> {
+    tokio::task::spawn_blocking(move || hash(&password))
+        .await
+        .map_err(crate::error::ApiError::internal)?
+        .map_err(crate::error::ApiError::internal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,8 +32,9 @@ pub async fn announce(
     }
 }
 
-/// On start: re-publishes recent revocations, in case Redis lost them (restarted without
-/// persistence) while access tokens naming them can still be alive.
+/// On start: re-publishes recent revocations (ended sessions and deleted users), in case
+/// Redis lost them (restarted without persistence) while access tokens naming them can still
+/// be alive.
 pub async fn republish(
     shared: Option<&Shared>,
     auth: &AuthConfig,
@@ -42,6 +43,7 @@ pub async fn republish(
     let Some(shared) = shared else { return Ok(()) };
     let since = tonearm_store::now_ms() - hot_ttl(auth).as_millis() as i64;
     let families = store.families_revoked_since(since).await?;
-    announce(Some(shared), auth, &families, &[]).await;
+    let users = store.users_deleted_since(since).await?;
+    announce(Some(shared), auth, &families, &users).await;
     Ok(())
 }

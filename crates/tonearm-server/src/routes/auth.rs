@@ -122,6 +122,14 @@ pub async fn login(
     token_response(&st, &user.id, &user.name, &user.role, &family, &refresh)
 }
 
+fn invalid_refresh() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "invalid refresh token",
+    )
+}
+
 #[derive(Deserialize)]
 pub struct Refresh {
     refresh_token: String,
@@ -135,11 +143,7 @@ pub async fn refresh(
 ) -> ApiResult<Response> {
     let Json(req) = body?;
     if req.refresh_token.len() > 256 {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "invalid refresh token",
-        ));
+        return Err(invalid_refresh());
     }
     let next = random_token(32);
     let expires = now_ms() + st.config.auth.refresh_ttl_secs as i64 * 1000;
@@ -169,11 +173,7 @@ pub async fn refresh(
                 "refresh token already used; signed out everywhere it was shared",
             ))
         }
-        RefreshOutcome::Invalid => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_token",
-            "invalid refresh token",
-        )),
+        RefreshOutcome::Invalid => Err(invalid_refresh()),
     }
 }
 
@@ -227,11 +227,7 @@ pub async fn setup(
     }
     check_name(&req.username)?;
     password::check_policy(&req.password).map_err(ApiError::bad_request)?;
-    let pw = req.password.clone();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    let hash = password::hash_off_thread(req.password.clone()).await?;
     if !st
         .store
         .create_first_admin(&random_token(12), &req.username, &hash)

@@ -136,11 +136,7 @@ pub async fn get_cover(
         (header::ETAG, etag.clone()),
         (header::CACHE_CONTROL, "private, max-age=86400".to_string()),
     ];
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
-    {
+    if crate::http_range::if_none_match(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, cache_headers).into_response());
     }
     let dir = st.config.cache_dir().join("covers");

@@ -25,13 +25,6 @@ pub struct NewUser {
     role: Option<String>,
 }
 
-async fn hash_in_background(pw: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || password::hash(&pw))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
-}
-
 /// `POST /api/users {username, password, role?}`
 pub async fn create(
     State(st): State<AppState>,
@@ -44,7 +37,7 @@ pub async fn create(
     if role != "user" && role != "admin" {
         return Err(ApiError::bad_request("role is user or admin"));
     }
-    let hash = hash_in_background(req.password).await?;
+    let hash = password::hash_off_thread(req.password).await?;
     let id = random_token(12);
     if !st
         .store
@@ -94,7 +87,7 @@ pub async fn set_password(
 ) -> ApiResult<Response> {
     let Json(req) = body?;
     password::check_policy(&req.password).map_err(ApiError::bad_request)?;
-    let hash = hash_in_background(req.password).await?;
+    let hash = password::hash_off_thread(req.password).await?;
     if let Some(ended) = st.store.set_password(&id, &hash).await? {
         sessions::announce(st.shared.as_ref(), &st.config.auth, &ended, &[]).await;
         Ok(StatusCode::NO_CONTENT.into_response())
