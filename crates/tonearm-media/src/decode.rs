@@ -258,7 +258,12 @@ impl AudioReader {
                         buf.copy_to_vec_interleaved(&mut self.scratch);
                         true
                     }
-                    Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => false,
+                    // The codec was accepted when the file opened, so a packet that asks for
+                    // an unsupported feature (e.g. a flipped bit turning into an AAC program
+                    // config element) is damage in that packet, not an unplayable file.
+                    Err(SymError::DecodeError(_))
+                    | Err(SymError::IoError(_))
+                    | Err(SymError::Unsupported(_)) => false,
                     Err(e) => return Err(sym_err("decode", e)),
                 },
                 PacketDecoder::Opus(d, buf) => match d.decode_float(&packet.data, buf, false) {
@@ -295,7 +300,8 @@ impl AudioReader {
         }
     }
 
-    /// Decodes to the end, returning every sample (tests and loudness measurement).
+    /// Decodes to the end, returning every sample (for tests and tools; streaming code reads
+    /// in blocks).
     pub fn read_all(&mut self) -> Result<Vec<f32>, MediaError> {
         let mut out = Vec::new();
         while self.read(&mut out)? > 0 {}
