@@ -24,8 +24,31 @@ pub const FOLDER_IMAGES: &[&str] = &["cover", "folder", "front", "album", "album
 const IMAGE_EXTS: &[&str] = &["jpg", "jpeg", "png"];
 
 /// Finds a folder image next to `path` (case-insensitive names from [`FOLDER_IMAGES`]).
+/// A scan probes a folder's tracks one after another on the same thread, so each thread
+/// remembers its last folder's answer (keyed by the folder's mtime, which changes when a file
+/// is added or removed): an album is listed once, not once per track.
 pub fn folder_image(path: &Path) -> Option<std::path::PathBuf> {
+    type Memo = Option<(
+        std::path::PathBuf,
+        std::time::SystemTime,
+        Option<std::path::PathBuf>,
+    )>;
+    thread_local!(static LAST: std::cell::RefCell<Memo> = const { std::cell::RefCell::new(None) });
     let dir = path.parent()?;
+    let mtime = std::fs::metadata(dir).and_then(|m| m.modified()).ok()?;
+    let known = LAST.with_borrow(|m| match m {
+        Some((d, t, found)) if d == dir && *t == mtime => Some(found.clone()),
+        _ => None,
+    });
+    if let Some(found) = known {
+        return found;
+    }
+    let found = list_folder_image(dir);
+    LAST.set(Some((dir.to_path_buf(), mtime, found.clone())));
+    found
+}
+
+fn list_folder_image(dir: &Path) -> Option<std::path::PathBuf> {
     let mut best: Option<(usize, std::path::PathBuf)> = None;
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let p = entry.path();

@@ -118,9 +118,7 @@ fn main() -> anyhow::Result<()> {
         Command::User { action } => {
             let cfg = settings::load(&cli.config, None, None)?;
             rt.block_on(async {
-                std::fs::create_dir_all(&cfg.data)
-                    .with_context(|| format!("creating {}", cfg.data.display()))?;
-                let store = tonearm_store::Store::open(&cfg.db_path()).await?;
+                let store = open_store(&cfg).await?;
                 let shared = tonearm_server::connect_shared(&cfg).await?;
                 let r = users::run(&store, shared.as_ref(), &cfg.auth, action).await;
                 store.close().await;
@@ -138,10 +136,15 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn scan(cfg: tonearm_server::Config, dirs: Vec<PathBuf>) -> anyhow::Result<()> {
+/// The database of the configured data dir (created on first use).
+async fn open_store(cfg: &tonearm_server::Config) -> anyhow::Result<tonearm_store::Store> {
     std::fs::create_dir_all(&cfg.data)
         .with_context(|| format!("creating {}", cfg.data.display()))?;
-    let store = tonearm_store::Store::open(&cfg.db_path()).await?;
+    Ok(tonearm_store::Store::open(&cfg.db_path()).await?)
+}
+
+async fn scan(cfg: tonearm_server::Config, dirs: Vec<PathBuf>) -> anyhow::Result<()> {
+    let store = open_store(&cfg).await?;
     let progress = Arc::new(tonearm_library::ScanProgress::default());
     progress.try_start()?;
     let bar = ProgressBar::new_spinner();

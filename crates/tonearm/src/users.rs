@@ -40,6 +40,20 @@ fn read_password() -> anyhow::Result<String> {
     }
 }
 
+/// Reads a new password, checks the policy and hashes it.
+fn new_password_hash() -> anyhow::Result<String> {
+    let pw = read_password()?;
+    password::check_policy(&pw).map_err(|e| anyhow::anyhow!(e))?;
+    password::hash(&pw).map_err(|e| anyhow::anyhow!(e))
+}
+
+async fn named(store: &Store, name: &str) -> anyhow::Result<tonearm_store::UserCredentials> {
+    store
+        .credentials(name)
+        .await?
+        .with_context(|| format!("no user named {name:?}"))
+}
+
 pub async fn run(
     store: &Store,
     shared: Option<&Shared>,
@@ -50,9 +64,7 @@ pub async fn run(
         UserCommand::Add { name, admin } => {
             tonearm_server::routes::auth::check_name(&name)
                 .map_err(|e| anyhow::anyhow!(e.message))?;
-            let pw = read_password()?;
-            password::check_policy(&pw).map_err(|e| anyhow::anyhow!(e))?;
-            let hash = password::hash(&pw).map_err(|e| anyhow::anyhow!(e))?;
+            let hash = new_password_hash()?;
             let role = if admin { "admin" } else { "user" };
             if !store
                 .create_user(&random_token(12), &name, &hash, role)
@@ -68,13 +80,8 @@ pub async fn run(
             }
         }
         UserCommand::Passwd { name } => {
-            let user = store
-                .credentials(&name)
-                .await?
-                .with_context(|| format!("no user named {name:?}"))?;
-            let pw = read_password()?;
-            password::check_policy(&pw).map_err(|e| anyhow::anyhow!(e))?;
-            let hash = password::hash(&pw).map_err(|e| anyhow::anyhow!(e))?;
+            let user = named(store, &name).await?;
+            let hash = new_password_hash()?;
             let ended = store
                 .set_password(&user.id, &hash)
                 .await?
@@ -83,10 +90,7 @@ pub async fn run(
             println!("password changed for {name}; their sessions are ended");
         }
         UserCommand::Remove { name } => {
-            let user = store
-                .credentials(&name)
-                .await?
-                .with_context(|| format!("no user named {name:?}"))?;
+            let user = named(store, &name).await?;
             store.delete_user(&user.id).await?;
             sessions::announce(shared, auth, &[], &[user.id]).await;
             println!("removed {name}");
