@@ -89,6 +89,8 @@ fn start_server(data: &Path, lib: &Path) -> anyhow::Result<Server> {
         .env("RUST_LOG", "warn,symphonia_bundle_mp3=error")
         // The range benchmark sends thousands of requests a second from one address.
         .env("TONEARM_LIMITS__API_PER_MINUTE", "0")
+        // One benchmark user makes thousands of requests a second: no per-user limit either.
+        .env("TONEARM_LIMITS__API_PER_USER_PER_MINUTE", "0")
         .stdout(Stdio::piped())
         .spawn()?;
     let mut line = String::new();
@@ -450,6 +452,14 @@ fn range_client(
             start + piece - 1
         )?;
         let mut content_length = 0usize;
+        let mut status = String::new();
+        reader.read_line(&mut status)?;
+        // Only a 206 of the asked length counts: a 429 or an error page is not served bytes.
+        anyhow::ensure!(
+            status.split_whitespace().nth(1) == Some("206"),
+            "range request answered {}",
+            status.trim()
+        );
         loop {
             let mut line = String::new();
             reader.read_line(&mut line)?;
@@ -462,6 +472,10 @@ fn range_client(
         }
         let mut body = vec![0u8; content_length];
         reader.read_exact(&mut body)?;
+        anyhow::ensure!(
+            content_length as u64 == piece,
+            "range of {piece} bytes answered with {content_length}"
+        );
         reqs += 1;
         bytes += content_length as u64;
     }
