@@ -15,7 +15,7 @@ pub mod resample;
 pub mod synth;
 pub mod transcode;
 
-pub use decode::{AudioReader, SourceInfo};
+pub use decode::{AudioReader, OpusPacketDecoder, SourceInfo};
 pub use layout::StreamPlan;
 pub use quality::{Format, Quality};
 pub use transcode::{encode_chunk, TranscodeSpec};

@@ -80,22 +80,35 @@ pub fn chord_progression(
     }
 }
 
+/// The 44-byte header of a 16-bit PCM WAV with `data_len` bytes of samples (writers that
+/// stream fill it in last).
+pub fn wav_header(channels: u16, sample_rate: u32, data_len: u32) -> [u8; 44] {
+    let block_align = channels * 2;
+    let mut h = [0u8; 44];
+    let mut at = 0;
+    let mut put = |b: &[u8]| {
+        h[at..at + b.len()].copy_from_slice(b);
+        at += b.len();
+    };
+    put(b"RIFF");
+    put(&(36 + data_len).to_le_bytes());
+    put(b"WAVEfmt ");
+    put(&16u32.to_le_bytes());
+    put(&1u16.to_le_bytes());
+    put(&channels.to_le_bytes());
+    put(&sample_rate.to_le_bytes());
+    put(&(sample_rate * block_align as u32).to_le_bytes());
+    put(&block_align.to_le_bytes());
+    put(&16u16.to_le_bytes());
+    put(b"data");
+    put(&data_len.to_le_bytes());
+    h
+}
+
 /// Writes 16-bit PCM WAV. Used by the demo library and tests; real ingest never writes WAV.
 pub fn write_wav<W: Write>(mut w: W, pcm: &Pcm) -> io::Result<()> {
     let data_len = (pcm.samples.len() * 2) as u32;
-    let block_align = pcm.channels * 2;
-    w.write_all(b"RIFF")?;
-    w.write_all(&(36 + data_len).to_le_bytes())?;
-    w.write_all(b"WAVEfmt ")?;
-    w.write_all(&16u32.to_le_bytes())?;
-    w.write_all(&1u16.to_le_bytes())?;
-    w.write_all(&pcm.channels.to_le_bytes())?;
-    w.write_all(&pcm.sample_rate.to_le_bytes())?;
-    w.write_all(&(pcm.sample_rate * block_align as u32).to_le_bytes())?;
-    w.write_all(&block_align.to_le_bytes())?;
-    w.write_all(&16u16.to_le_bytes())?;
-    w.write_all(b"data")?;
-    w.write_all(&data_len.to_le_bytes())?;
+    w.write_all(&wav_header(pcm.channels, pcm.sample_rate, data_len))?;
     let mut buf = Vec::with_capacity(pcm.samples.len() * 2);
     for s in &pcm.samples {
         let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;

@@ -147,6 +147,9 @@ pub struct RoomsConfig {
     pub replay_ms: u32,
     /// Chat messages per connection per 5 seconds.
     pub chat_per_5s: usize,
+    /// Frames each layer's media path buffers for a listener that falls behind (64 × 20 ms:
+    /// about 1.3 s); older ones are dropped for that listener alone.
+    pub media_queue_frames: usize,
 }
 
 impl Default for RoomsConfig {
@@ -160,6 +163,7 @@ impl Default for RoomsConfig {
             max_frame_bytes: 4000,
             replay_ms: 3000,
             chat_per_5s: 5,
+            media_queue_frames: 64,
         }
     }
 }

@@ -205,7 +205,9 @@ pub fn router(state: AppState) -> Router {
             get(rooms_routes::get).delete(rooms_routes::delete),
         )
         .route("/api/rooms/{id}/stats", get(rooms_routes::stats))
-        .route_layer(timeout());
+        .route_layer(timeout())
+        // Long-lived: added after the time limit so it does not apply.
+        .route("/api/rooms/{id}/media", get(rooms_routes::media));
     // Socket.IO (rooms) sits outside the HTTP layers: its connections are long-lived and have
     // their own limits (connections, participants, frame and chat rates).
     let (socket_layer, io) = socketioxide::SocketIo::builder()

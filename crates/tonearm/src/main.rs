@@ -1,6 +1,7 @@
 //! `tonearm`: the one binary. Serves, scans, writes the demo library, shows config, benchmarks.
 
 mod bench;
+mod room_tools;
 mod settings;
 mod users;
 
@@ -60,6 +61,12 @@ enum Command {
     },
     /// Run the benchmarks and print their numbers (see `make bench`).
     Bench(bench::BenchArgs),
+    /// Host a listening room from a file: encode Opus in real time and broadcast it.
+    Broadcast(room_tools::broadcast::BroadcastArgs),
+    /// Join a room, play it into a WAV (with its schedule), and report latency and buffer.
+    Listen(room_tools::listen::ListenArgs),
+    /// Open many guest connections to a live room and report relay delay, loss, server CPU/RSS.
+    Loadtest(room_tools::loadtest::LoadtestArgs),
 }
 
 #[derive(Subcommand)]
@@ -132,6 +139,9 @@ fn main() -> anyhow::Result<()> {
             print!("{}", settings::show(&cfg)?);
         }
         Command::Bench(args) => bench::run(args)?,
+        Command::Broadcast(args) => rt.block_on(room_tools::broadcast::run(args))?,
+        Command::Listen(args) => rt.block_on(room_tools::listen::run(args))?,
+        Command::Loadtest(args) => rt.block_on(room_tools::loadtest::run(args))?,
     }
     Ok(())
 }

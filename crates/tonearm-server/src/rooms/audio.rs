@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tonearm_rooms::MediaFrame;
 
 /// Shortest and longest frame a host may declare (Opus allows 2.5 to 120 ms).
 const MIN_FRAME_MS: f64 = 2.5;
@@ -16,37 +17,7 @@ const MAX_CLOCK_SKEW_MS: f64 = 10_000.0;
 /// Frames a layer may carry per second (50 at 20 ms; the margin absorbs bursts after a stall).
 pub const MAX_FRAMES_PER_SEC: u32 = 100;
 
-/// A layer of the host's audio. Guests get `High` unless they ask for `Low`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Quality {
-    #[default]
-    High,
-    Low,
-}
-
-impl Quality {
-    pub const ALL: [Quality; 2] = [Quality::High, Quality::Low];
-
-    pub fn parse(s: &str) -> Option<Quality> {
-        match s {
-            "high" | "medium" => Some(Quality::High),
-            "low" => Some(Quality::Low),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Quality::High => "high",
-            Quality::Low => "low",
-        }
-    }
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
+pub use tonearm_rooms::Quality;
 
 /// `broadcast:audio` as a host sends it.
 #[derive(Debug, Deserialize)]
@@ -71,7 +42,23 @@ pub struct FrameOut {
     pub duration: f64,
     pub quality: Quality,
     pub seq: u64,
-    pub server_time: i64,
+    /// Server-clock ms, sub-millisecond precision.
+    pub server_time: f64,
+}
+
+impl FrameOut {
+    /// The frame as the binary media path carries it.
+    pub fn media(&self) -> bytes::Bytes {
+        MediaFrame {
+            quality: self.quality,
+            seq: self.seq,
+            timestamp: self.timestamp,
+            duration: self.duration as f32,
+            server_time: self.server_time,
+            data: self.data.clone(),
+        }
+        .encode()
+    }
 }
 
 /// Why a frame was refused (sent back as `broadcast:error`).
@@ -98,7 +85,7 @@ pub enum FrameError {
 }
 
 /// Checks a frame's own fields against the server clock `now_ms`.
-pub fn check_frame(f: &FrameIn, max_bytes: usize, now_ms: i64) -> Result<Quality, FrameError> {
+pub fn check_frame(f: &FrameIn, max_bytes: usize, now_ms: f64) -> Result<Quality, FrameError> {
     if f.data.is_empty() {
         return Err(FrameError::Empty);
     }
@@ -108,7 +95,7 @@ pub fn check_frame(f: &FrameIn, max_bytes: usize, now_ms: i64) -> Result<Quality
     if !(MIN_FRAME_MS..=MAX_FRAME_MS).contains(&f.duration) {
         return Err(FrameError::BadDuration);
     }
-    if !f.timestamp.is_finite() || (f.timestamp - now_ms as f64).abs() > MAX_CLOCK_SKEW_MS {
+    if !f.timestamp.is_finite() || (f.timestamp - now_ms).abs() > MAX_CLOCK_SKEW_MS {
         return Err(FrameError::BadTimestamp);
     }
     match &f.quality {
@@ -160,7 +147,7 @@ impl Broadcast {
         f: FrameIn,
         quality: Quality,
         now: Instant,
-        now_ms: i64,
+        now_ms: f64,
     ) -> Result<FrameOut, FrameError> {
         let layer = &mut self.layers[quality.index()];
         match layer.window_start {
@@ -196,7 +183,7 @@ impl Broadcast {
         if quality == Quality::High {
             self.counters.bytes += out.data.len() as u64;
             self.counters.frames += 1;
-            self.counters.delay_ms_sum += (now_ms as f64 - out.timestamp).max(0.0);
+            self.counters.delay_ms_sum += (now_ms - out.timestamp).max(0.0);
         }
         Ok(out)
     }
@@ -227,28 +214,25 @@ mod tests {
 
     #[test]
     fn frames_are_checked_before_relay() {
-        let now = 1_000_000;
+        let now = 1_000_000.0;
+        assert_eq!(check_frame(&frame(now, 100), 4000, now), Ok(Quality::High));
         assert_eq!(
-            check_frame(&frame(now as f64, 100), 4000, now),
-            Ok(Quality::High)
-        );
-        assert_eq!(
-            check_frame(&frame(now as f64, 0), 4000, now),
+            check_frame(&frame(now, 0), 4000, now),
             Err(FrameError::Empty)
         );
         assert_eq!(
-            check_frame(&frame(now as f64, 4001), 4000, now),
+            check_frame(&frame(now, 4001), 4000, now),
             Err(FrameError::TooBig(4000))
         );
         assert_eq!(
-            check_frame(&frame(now as f64 + 20_000.0, 10), 4000, now),
+            check_frame(&frame(now + 20_000.0, 10), 4000, now),
             Err(FrameError::BadTimestamp)
         );
         assert_eq!(
             check_frame(&frame(f64::NAN, 10), 4000, now),
             Err(FrameError::BadTimestamp)
         );
-        let mut f = frame(now as f64, 10);
+        let mut f = frame(now, 10);
         f.duration = 500.0;
         assert_eq!(check_frame(&f, 4000, now), Err(FrameError::BadDuration));
         f.duration = 20.0;
@@ -265,10 +249,14 @@ mod tests {
         let id: Arc<str> = "r".into();
         let t0 = Instant::now();
         for i in 0..8 {
-            let out = b.accept(&id, frame(0.0, 10), Quality::High, t0, 0).unwrap();
+            let out = b
+                .accept(&id, frame(0.0, 10), Quality::High, t0, 0.0)
+                .unwrap();
             assert_eq!(out.seq, i);
         }
-        let low = b.accept(&id, frame(0.0, 10), Quality::Low, t0, 0).unwrap();
+        let low = b
+            .accept(&id, frame(0.0, 10), Quality::Low, t0, 0.0)
+            .unwrap();
         assert_eq!(low.seq, 0);
         let replay = b.replay(Quality::High);
         assert_eq!(replay.len(), 5, "100 ms of 20 ms frames");
@@ -283,16 +271,17 @@ mod tests {
         let id: Arc<str> = "r".into();
         let t0 = Instant::now();
         for _ in 0..MAX_FRAMES_PER_SEC {
-            b.accept(&id, frame(0.0, 1), Quality::High, t0, 0).unwrap();
+            b.accept(&id, frame(0.0, 1), Quality::High, t0, 0.0)
+                .unwrap();
         }
         assert_eq!(
-            b.accept(&id, frame(0.0, 1), Quality::High, t0, 0)
+            b.accept(&id, frame(0.0, 1), Quality::High, t0, 0.0)
                 .unwrap_err(),
             FrameError::TooFrequent
         );
         let later = t0 + Duration::from_secs(1);
         assert!(b
-            .accept(&id, frame(0.0, 1), Quality::High, later, 0)
+            .accept(&id, frame(0.0, 1), Quality::High, later, 0.0)
             .is_ok());
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod audio;
 pub mod chat;
+pub mod media;
 pub mod room;
 pub mod socket;
 pub mod ticker;
@@ -115,7 +116,7 @@ impl Rooms {
             &host_token,
             new.password.as_deref(),
             delay,
-            tonearm_store::now_ms(),
+            self.config.media_queue_frames,
         ));
         map.insert(id, room.clone());
         let created = serde_json::json!({
@@ -166,7 +167,11 @@ impl Rooms {
         let Some(room) = self.remove(id) else {
             return false;
         };
-        let was_live = room.state().live.take().is_some();
+        let was_live = {
+            let mut state = room.state();
+            state.cancel_all();
+            state.live.take().is_some()
+        };
         if let Some(io) = self.io() {
             let payload = serde_json::json!({ "roomId": id, "reason": reason });
             let ops = io.to(room.key.clone());

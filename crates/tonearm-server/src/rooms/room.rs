@@ -9,6 +9,8 @@ use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 /// Someone in a room, as clients see them.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -60,6 +62,8 @@ pub struct Member {
     pub sid: String,
     pub user_id: String,
     pub username: String,
+    /// Cancelled when the socket leaves (or the room closes): ends its media path.
+    pub left: CancellationToken,
 }
 
 /// The room is at `max_participants`.
@@ -106,6 +110,10 @@ pub struct Room {
     state: Mutex<RoomState>,
     /// Held while a frame is sequenced and relayed, so guests get frames in order.
     pub relay: tokio::sync::Mutex<()>,
+    /// The binary media path of each layer: every frame once, as shared bytes, in a bounded
+    /// ring. A listener that falls behind loses its own oldest frames (and is told); the
+    /// sender never waits, so a slow guest cannot slow the host or anyone else.
+    pub media: [broadcast::Sender<bytes::Bytes>; 2],
 }
 
 fn salted(salt: &[u8], password: &str) -> blake3::Hash {
@@ -123,7 +131,7 @@ impl Room {
         host_token: &str,
         password: Option<&str>,
         delay_ms: u32,
-        now_ms: i64,
+        media_queue_frames: usize,
     ) -> Room {
         let password = password.map(|p| {
             let salt: Vec<u8> = (0..16).map(|_| rand::random::<u8>()).collect();
@@ -135,7 +143,7 @@ impl Room {
             layer_keys: Quality::ALL.map(|q| format!("r:{id}:{}", q.as_str())),
             id: id.into(),
             name,
-            created_at: now_ms,
+            created_at: tonearm_store::now_ms(),
             delay_ms,
             host_token: blake3::hash(host_token.as_bytes()),
             password,
@@ -151,6 +159,7 @@ impl Room {
                 stats_at: Instant::now(),
             }),
             relay: tokio::sync::Mutex::new(()),
+            media: [(); 2].map(|_| broadcast::channel(media_queue_frames.max(1)).0),
         }
     }
 
@@ -253,7 +262,13 @@ impl RoomState {
         if take_host {
             self.host_id = member.user_id.clone();
         }
-        self.members.retain(|m| m.sid != member.sid);
+        self.members.retain(|m| {
+            let same = m.sid == member.sid;
+            if same {
+                m.left.cancel();
+            }
+            !same
+        });
         let p = self.participant(&member);
         if p.is_host {
             self.host_away_since = None;
@@ -267,6 +282,7 @@ impl RoomState {
     pub fn remove(&mut self, sid: &str) -> Option<Participant> {
         let i = self.members.iter().position(|m| m.sid == sid)?;
         let m = self.members.remove(i);
+        m.left.cancel();
         self.buffer_reports.remove(sid);
         if !self.host_present() && self.host_away_since.is_none() {
             self.host_away_since = Some(Instant::now());
@@ -274,6 +290,13 @@ impl RoomState {
         let p = self.participant(&m);
         self.changes.left.push(p.clone());
         Some(p)
+    }
+
+    /// Ends every member's media path (the room is closing).
+    pub fn cancel_all(&self) {
+        for m in &self.members {
+            m.left.cancel();
+        }
     }
 
     /// The participant a socket is, if it is in the room.
@@ -343,7 +366,7 @@ mod tests {
             "secret",
             password,
             400,
-            0,
+            8,
         )
     }
 
@@ -366,6 +389,7 @@ mod tests {
             sid: sid.into(),
             user_id: user.into(),
             username: user.to_uppercase(),
+            left: CancellationToken::new(),
         };
         assert!(st.admit(member("s1", "h"), false, 3).unwrap().is_host);
         assert!(!st.admit(member("s2", "g"), false, 3).unwrap().is_host);
@@ -373,11 +397,18 @@ mod tests {
         assert_eq!(st.members.len(), 2, "one entry per socket");
         assert!(st.host_away_since.is_none());
         assert_eq!(st.guest_count(), 1);
-        st.admit(member("s3", "x"), false, 3).unwrap();
+        let s3 = member("s3", "x");
+        let s3_left = s3.left.clone();
+        st.admit(s3, false, 3).unwrap();
         assert!(st.admit(member("s4", "y"), true, 3).is_err(), "full");
         assert_eq!(st.host_id, "h", "a refused join moves nothing");
         // A host-token join moves host rights: exactly one member hosts afterwards.
+        assert!(!s3_left.is_cancelled());
         st.remove("s3");
+        assert!(
+            s3_left.is_cancelled(),
+            "leaving ends the member's media path"
+        );
         st.admit(member("s4", "y"), true, 3).unwrap();
         let hosts: Vec<_> = st
             .participants()

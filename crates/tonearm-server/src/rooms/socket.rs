@@ -11,7 +11,7 @@ use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use socketioxide::extract::{Extension, MaybeExtension, SocketRef, State, TryData};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,6 +29,8 @@ pub struct Conn {
     pub quality: Mutex<Quality>,
     pub chat: Mutex<ChatLimiter>,
     pub line: Line,
+    /// The guest takes audio from the binary media path, not as `broadcast:audio` events.
+    pub media: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -110,6 +112,7 @@ async fn on_connect(s: SocketRef, TryData(auth): TryData<Value>, State(st): Stat
         quality: Mutex::new(Quality::High),
         chat: Mutex::new(ChatLimiter::new(st.rooms.config.chat_per_5s)),
         line: Line::default(),
+        media: AtomicBool::new(false),
     });
     s.extensions.insert(conn.clone());
     s.on("room:create", on_create);
@@ -210,6 +213,8 @@ struct JoinReq {
     room_id: String,
     password: Option<String>,
     host_token: Option<String>,
+    /// `"media"`: audio comes over the media path (`GET /api/rooms/{id}/media`) instead.
+    audio: Option<String>,
 }
 
 async fn on_join(
@@ -221,6 +226,18 @@ async fn on_join(
     let Some(req) = parsed(&s, req, "room:join", "{roomId}") else {
         return;
     };
+    let media = match req.audio.as_deref() {
+        None | Some("socket") => false,
+        Some("media") => true,
+        Some(_) => {
+            return error(
+                &s,
+                "bad_request",
+                "room:join audio is \"socket\" or \"media\"",
+            )
+        }
+    };
+    conn.media.store(media, Ordering::Relaxed);
     let Some(room) = st.rooms.get(&req.room_id) else {
         return send(&s, "room:notfound", &json!({ "roomId": req.room_id }));
     };
@@ -250,6 +267,7 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
         leave_current(s, conn);
     }
     let quality = *lock(&conn.quality);
+    let socket_audio = !conn.media.load(Ordering::Relaxed);
     let _relay = room.relay.lock().await;
     let snapshot = {
         let mut state = room.state();
@@ -257,6 +275,7 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
             sid: conn.sid.clone(),
             user_id: conn.user_id.clone(),
             username: conn.name(),
+            left: tokio_util::sync::CancellationToken::new(),
         };
         match state.admit(member, take_host, st.rooms.config.max_participants) {
             Err(_) => None,
@@ -275,7 +294,7 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
                     "serverTime": tonearm_store::now_ms(),
                 });
                 let replay = match (live, me.is_host) {
-                    (Some(l), false) => l.audio.replay(quality),
+                    (Some(l), false) if socket_audio => l.audio.replay(quality),
                     _ => Vec::new(),
                 };
                 let history: Vec<ChatMessage> = state.chat.iter().cloned().collect();
@@ -294,7 +313,7 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
     s.join(room.key.clone());
     for q in Quality::ALL {
         let key = room.layer_key(q).to_string();
-        if !is_host && q == quality {
+        if !is_host && socket_audio && q == quality {
             s.join(key);
         } else {
             s.leave(key);
@@ -411,7 +430,7 @@ async fn on_audio(
 ) {
     let _turn = turn.wait().await;
     let now = Instant::now();
-    let now_ms = tonearm_store::now_ms();
+    let now_ms = now_ms_f64();
     let frame = match frame {
         Ok(f) => f,
         Err(e) => return broadcast_error(&s, &FrameError::Malformed(e.to_string())),
@@ -433,12 +452,17 @@ async fn on_audio(
         }
     };
     match relayed {
-        // Serialized once; every guest of the layer gets the same bytes.
+        // Serialized once per path; every guest of the layer gets the same bytes.
         Ok(out) => {
             let _ = s
                 .to(room.layer_key(out.quality).to_string())
                 .emit("broadcast:audio", &out)
                 .await;
+            let media = &room.media[out.quality.index()];
+            if media.receiver_count() > 0 {
+                // Never waits: a listener that is a full ring behind loses its oldest frames.
+                let _ = media.send(out.media());
+            }
         }
         Err(e) => broadcast_error(&s, &e),
     }
@@ -514,7 +538,7 @@ async fn on_quality(
     };
     *lock(&conn.quality) = q;
     if let Some(room) = conn.current_room() {
-        if room.state().host_id != conn.user_id {
+        if room.state().host_id != conn.user_id && !conn.media.load(Ordering::Relaxed) {
             for other in Quality::ALL {
                 s.leave(room.layer_key(other).to_string());
             }

@@ -73,6 +73,7 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
     metrics::gauge!("tonearm_scan_files_found").set(scan.found as f64);
     metrics::gauge!("tonearm_scan_files_failed").set(scan.failed as f64);
     metrics::gauge!("tonearm_process_rss_bytes").set(rss_bytes() as f64);
+    metrics::gauge!("tonearm_process_cpu_seconds").set(crate::stream_cache::cpu_seconds());
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         handle.render(),

@@ -1,9 +1,13 @@
 //! REST for listening rooms (no account needed; see `docs/rooms.md`).
 
 use crate::error::{ApiError, ApiResult};
+use crate::rooms::audio::Quality;
 use crate::rooms::{CreateRequest, RoomError};
 use crate::state::AppState;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::Query;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -73,4 +77,61 @@ pub async fn delete(
     }
     st.rooms.close(&id, "closed by host").await;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct MediaQuery {
+    token: String,
+    quality: Option<String>,
+}
+
+/// `GET /api/rooms/{id}/media?token=…&quality=high|low` (a WebSocket): the room's audio as
+/// binary frames, for a guest that joined over Socket.IO (`token` is its session token; join
+/// with `audio: "media"` so frames do not also come as events).
+pub async fn media(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    query: Result<Query<MediaQuery>, QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    let Query(q) = query?;
+    let quality = match q.quality.as_deref() {
+        None => Quality::High,
+        Some(s) => Quality::parse(s)
+            .ok_or_else(|| ApiError::bad_request("quality is \"high\" or \"low\""))?,
+    };
+    let guest = st.jwt.verify_guest(&q.token).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_token",
+            "the session token is missing, forged or expired",
+        )
+    })?;
+    let r = room(&st, &id)?;
+    let left = r
+        .state()
+        .members
+        .iter()
+        .find(|m| m.user_id == guest.sub)
+        .map(|m| m.left.clone())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "not_in_room",
+                "join the room over Socket.IO first",
+            )
+        })?;
+    let upgrade = upgrade.map_err(|e| {
+        ApiError::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "websocket_required",
+            format!("this is a WebSocket endpoint: {}", e.body_text()),
+        )
+    })?;
+    Ok(upgrade
+        // Frames are ≤ 4 KB and a listener only ever sends a tiny quality switch.
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
+        .max_message_size(4096)
+        .on_upgrade(move |ws| crate::rooms::media::serve(r, left, quality, ws)))
 }
