@@ -122,6 +122,9 @@ impl MediaFrame {
 pub enum Notice {
     /// Server → client: this listener fell behind and its oldest `frames` were dropped.
     Dropped { frames: u64 },
+    /// Server → client: the host stopped broadcasting; every frame of the broadcast came
+    /// before this. The path stays open for the next broadcast.
+    Stopped,
     /// Server → client: the stream ends (`reason`: left the room, room closed…).
     Closed { reason: String },
     /// Client → server: switch layers.

@@ -192,3 +192,47 @@ async fn scan(cfg: tonearm_server::Config, dirs: Vec<PathBuf>) -> anyhow::Result
     store.close().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Room ids, host tokens and passwords are random URL-safe strings: one that starts with
+    /// `-` is a value, not a flag.
+    #[test]
+    fn room_secrets_may_start_with_a_dash() {
+        let cli = Cli::try_parse_from([
+            "tonearm",
+            "broadcast",
+            "--server",
+            "http://127.0.0.1:1",
+            "--room",
+            "-r00m",
+            "--host-token",
+            "-l7tok",
+            "--password",
+            "-pw",
+            "--file",
+            "x.wav",
+        ])
+        .expect("parses");
+        let Command::Broadcast(b) = cli.command else {
+            panic!("not broadcast")
+        };
+        assert_eq!(b.room.as_deref(), Some("-r00m"));
+        assert_eq!(b.host_token.as_deref(), Some("-l7tok"));
+        assert_eq!(b.password.as_deref(), Some("-pw"));
+        let cli = Cli::try_parse_from([
+            "tonearm",
+            "listen",
+            "--server",
+            "http://127.0.0.1:1",
+            "--room",
+            "-r",
+            "--out",
+            "o.wav",
+        ])
+        .expect("parses");
+        assert!(matches!(cli.command, Command::Listen(l) if l.room == "-r"));
+    }
+}

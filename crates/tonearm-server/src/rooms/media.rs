@@ -5,7 +5,7 @@
 //! and gets a `dropped` notice; the host and the other listeners never wait for it.
 
 use super::audio::{FrameOut, Quality};
-use super::room::Room;
+use super::room::{MediaItem, Room};
 use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -20,7 +20,7 @@ fn notice(n: &Notice) -> Message {
 
 /// Subscribes to a layer and takes its replay ring in one step under the relay lock, so the
 /// listener gets every frame exactly once: the ring, then what follows it.
-async fn subscribe(room: &Room, q: Quality) -> (broadcast::Receiver<Bytes>, Vec<Bytes>) {
+async fn subscribe(room: &Room, q: Quality) -> (broadcast::Receiver<MediaItem>, Vec<Bytes>) {
     let _relay = room.relay.lock().await;
     let rx = room.media[q.index()].subscribe();
     let replay = room
@@ -32,11 +32,25 @@ async fn subscribe(room: &Room, q: Quality) -> (broadcast::Receiver<Bytes>, Vec<
     (rx, replay)
 }
 
-/// Streams a layer to one listener until it leaves the room (`left`), closes, or asks for
-/// another layer (`{"type":"quality","quality":"low"}`).
-pub async fn serve(room: Arc<Room>, left: CancellationToken, mut quality: Quality, ws: WebSocket) {
+/// Streams a layer to one listener over its WebSocket.
+pub async fn serve_ws(room: Arc<Room>, left: CancellationToken, quality: Quality, ws: WebSocket) {
+    let (tx, rx) = ws.split();
+    serve(room, left, quality, tx, rx).await
+}
+
+/// Streams a layer to one listener (`tx`) until it leaves the room (`left`), closes, or
+/// hangs up; `rx` may ask for another layer (`{"type":"quality","quality":"low"}`).
+pub async fn serve<W, R, E>(
+    room: Arc<Room>,
+    left: CancellationToken,
+    mut quality: Quality,
+    mut tx: W,
+    mut rx: R,
+) where
+    W: futures_util::Sink<Message> + Unpin,
+    R: futures_util::Stream<Item = Result<Message, E>> + Unpin,
+{
     metrics::gauge!("tonearm_room_media_listeners").increment(1.0);
-    let (mut tx, mut rx) = ws.split();
     let (mut frames, replay) = subscribe(&room, quality).await;
     let mut open = true;
     for b in replay {
@@ -53,7 +67,8 @@ pub async fn serve(room: Arc<Room>, left: CancellationToken, mut quality: Qualit
                 break;
             }
             got = frames.recv() => match got {
-                Ok(b) => open = tx.send(Message::Binary(b)).await.is_ok(),
+                Ok(MediaItem::Frame(b)) => open = tx.send(Message::Binary(b)).await.is_ok(),
+                Ok(MediaItem::Stopped) => open = tx.send(notice(&Notice::Stopped)).await.is_ok(),
                 Err(RecvError::Lagged(n)) => {
                     metrics::counter!("tonearm_room_media_dropped_frames_total").increment(n);
                     open = tx.send(notice(&Notice::Dropped { frames: n })).await.is_ok();
@@ -76,4 +91,112 @@ pub async fn serve(room: Arc<Room>, left: CancellationToken, mut quality: Qualit
         }
     }
     metrics::gauge!("tonearm_room_media_listeners").decrement(1.0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rooms::audio::Broadcast;
+    use crate::rooms::room::Live;
+    use std::time::{Duration, Instant};
+    use tokio::sync::mpsc;
+    use tokio_util::sync::PollSender;
+
+    fn frame_no(m: &Message) -> Option<u8> {
+        match m {
+            Message::Binary(b) => b.first().copied(),
+            _ => None,
+        }
+    }
+
+    async fn next(rx: &mut mpsc::Receiver<Message>) -> Message {
+        tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("a message within 5 s")
+            .expect("stream open")
+    }
+
+    /// A listener that stops reading loses its own oldest frames and is told how many; a
+    /// listener beside it gets every frame while the first is stuck.
+    #[tokio::test]
+    async fn a_stuck_listener_drops_its_oldest_frames_and_slows_no_one() {
+        let room = Arc::new(Room::new(
+            "r".into(),
+            "R".into(),
+            "h".into(),
+            "t",
+            None,
+            400,
+            4,
+        ));
+        room.state().live = Some(Live {
+            audio_config: serde_json::Value::Null,
+            started: Instant::now(),
+            audio: Broadcast::new(Duration::from_secs(1)),
+        });
+        let (slow_tx, mut slow_rx) = mpsc::channel::<Message>(1);
+        let (fast_tx, mut fast_rx) = mpsc::channel::<Message>(64);
+        let slow_left = CancellationToken::new();
+        let never = || futures_util::stream::pending::<Result<Message, ()>>();
+        tokio::spawn(serve(
+            room.clone(),
+            slow_left.clone(),
+            Quality::High,
+            PollSender::new(slow_tx),
+            never(),
+        ));
+        tokio::spawn(serve(
+            room.clone(),
+            CancellationToken::new(),
+            Quality::High,
+            PollSender::new(fast_tx),
+            never(),
+        ));
+        let until = Instant::now() + Duration::from_secs(5);
+        while room.media[0].receiver_count() < 2 {
+            assert!(Instant::now() < until, "both listeners subscribe");
+            tokio::task::yield_now().await;
+        }
+        for i in 0..20u8 {
+            room.media[0]
+                .send(MediaItem::Frame(Bytes::from(vec![i])))
+                .unwrap();
+            assert_eq!(
+                frame_no(&next(&mut fast_rx).await),
+                Some(i),
+                "fast listener"
+            );
+        }
+        room.media[0].send(MediaItem::Stopped).unwrap();
+        let mut frames = Vec::new();
+        let mut dropped = 0;
+        loop {
+            match next(&mut slow_rx).await {
+                Message::Binary(b) => frames.push(b[0]),
+                Message::Text(t) => match serde_json::from_str::<Notice>(t.as_str()).unwrap() {
+                    Notice::Dropped { frames: n } => dropped += n,
+                    Notice::Stopped => break,
+                    other => panic!("unexpected {other:?}"),
+                },
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(dropped > 0, "the stuck listener was told: {frames:?}");
+        assert_eq!(frames.len() as u64 + dropped, 20, "{frames:?} + {dropped}");
+        assert_eq!(frames.last(), Some(&19), "it resumes at the newest frames");
+        let kept: Vec<u8> = (20 - 3..20).collect();
+        assert!(
+            frames.ends_with(&kept),
+            "the newest frames are kept: {frames:?}"
+        );
+        assert!(
+            frames.windows(2).all(|w| w[0] < w[1]),
+            "in order: {frames:?}"
+        );
+        slow_left.cancel();
+        match next(&mut slow_rx).await {
+            Message::Text(t) => assert!(t.as_str().contains("closed"), "{t}"),
+            other => panic!("expected the closed notice, got {other:?}"),
+        }
+    }
 }

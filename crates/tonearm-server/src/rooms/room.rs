@@ -113,7 +113,16 @@ pub struct Room {
     /// The binary media path of each layer: every frame once, as shared bytes, in a bounded
     /// ring. A listener that falls behind loses its own oldest frames (and is told); the
     /// sender never waits, so a slow guest cannot slow the host or anyone else.
-    pub media: [broadcast::Sender<bytes::Bytes>; 2],
+    pub media: [broadcast::Sender<MediaItem>; 2],
+}
+
+/// What a layer's media ring carries.
+#[derive(Debug, Clone)]
+pub enum MediaItem {
+    /// One frame, encoded once (`tonearm_rooms::wire`).
+    Frame(bytes::Bytes),
+    /// The broadcast stopped (sent in order after its last frame).
+    Stopped,
 }
 
 fn salted(salt: &[u8], password: &str) -> blake3::Hash {

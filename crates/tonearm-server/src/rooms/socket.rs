@@ -4,7 +4,7 @@
 
 use super::audio::{check_frame, FrameError, FrameIn, Quality};
 use super::chat::{clean_message, clean_name, ChatLimiter};
-use super::room::{ChatMessage, Live, Member, Room};
+use super::room::{ChatMessage, Live, MediaItem, Member, Room};
 use super::turn::{Line, Turn};
 use super::CreateRequest;
 use crate::state::AppState;
@@ -461,7 +461,7 @@ async fn on_audio(
             let media = &room.media[out.quality.index()];
             if media.receiver_count() > 0 {
                 // Never waits: a listener that is a full ring behind loses its oldest frames.
-                let _ = media.send(out.media());
+                let _ = media.send(MediaItem::Frame(out.media()));
             }
         }
         Err(e) => broadcast_error(&s, &e),
@@ -473,7 +473,14 @@ async fn on_broadcast_stop(s: SocketRef, Extension(conn): Extension<Arc<Conn>>, 
     let Some(room) = hosted_room(&s, &conn) else {
         return;
     };
-    room.state().live = None;
+    {
+        // Under the relay lock: the end marker follows the last relayed frame.
+        let _relay = room.relay.lock().await;
+        room.state().live = None;
+        for m in &room.media {
+            let _ = m.send(MediaItem::Stopped);
+        }
+    }
     let _ = s
         .within(room.key.clone())
         .emit("broadcast:stopped", &json!({ "roomId": &*room.id }))

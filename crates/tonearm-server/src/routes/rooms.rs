@@ -133,5 +133,5 @@ pub async fn media(
         .read_buffer_size(4096)
         .write_buffer_size(0)
         .max_message_size(4096)
-        .on_upgrade(move |ws| crate::rooms::media::serve(r, left, quality, ws)))
+        .on_upgrade(move |ws| crate::rooms::media::serve_ws(r, left, quality, ws)))
 }

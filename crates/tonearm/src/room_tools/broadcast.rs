@@ -19,16 +19,16 @@ pub struct BroadcastArgs {
     #[arg(long)]
     pub server: String,
     /// Broadcast to this room (needs --host-token); without it a room is created.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub room: Option<String>,
     /// The room's host token (from `POST /api/rooms` or an earlier `broadcast`).
-    #[arg(long, env = "TONEARM_HOST_TOKEN")]
+    #[arg(long, env = "TONEARM_HOST_TOKEN", allow_hyphen_values = true)]
     pub host_token: Option<String>,
     /// Name of the room to create.
     #[arg(long, default_value = "Tonearm broadcast")]
     pub name: String,
     /// Password for the room to create.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub password: Option<String>,
     /// Playout delay for the room to create (ms).
     #[arg(long)]

@@ -22,9 +22,9 @@ pub struct ListenArgs {
     /// Server base URL, e.g. http://127.0.0.1:4533.
     #[arg(long)]
     pub server: String,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub room: String,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub password: Option<String>,
     /// Where to write the audio (WAV, 48 kHz stereo); the schedule goes next to it
     /// (`FILE.schedule.tsv`).
@@ -146,7 +146,8 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
             }
             ev = g.client.events.recv() => match ev {
                 Some(ev) if ev.name == "time:pong" => g.pong(&ev.data),
-                Some(ev) if ev.name == "broadcast:stopped" || ev.name == "room:closed" => {
+                // The media path says when the broadcast stopped, after its last frame.
+                Some(ev) if ev.name == "room:closed" => {
                     end_reason = ev.name;
                     break;
                 }
@@ -160,6 +161,7 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
                 }
                 Some(Ok(MediaMessage::Notice(Notice::Dropped { frames }))) => sink.t.dropped += frames,
                 Some(Ok(MediaMessage::Notice(Notice::Closed { reason }))) => { end_reason = reason; break; }
+                Some(Ok(MediaMessage::Notice(Notice::Stopped))) => { end_reason = "broadcast:stopped".into(); break; }
                 Some(Ok(MediaMessage::Notice(_))) => {}
                 Some(Err(e)) => return Err(e.into()),
                 None => break,

@@ -19,9 +19,9 @@ pub struct LoadtestArgs {
     #[arg(long)]
     pub server: String,
     /// A live room (someone must be broadcasting to it).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub room: String,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub password: Option<String>,
     #[arg(long, default_value_t = 100)]
     pub guests: usize,

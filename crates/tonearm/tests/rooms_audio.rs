@@ -1,0 +1,296 @@
+//! Listening-room audio end to end, with the real CLI clients against the real server: a host
+//! broadcasts a generated chirp with marker clicks, two listeners (on clocks that are wrong by
+//! different amounts) receive, decode and schedule it. Their output must match the source, their
+//! schedules must agree with each other, and each must play every frame the room's delay after
+//! the host captured it.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tonearm_media::synth::Pcm;
+
+const RATE: usize = 48_000;
+const SECONDS: usize = 6;
+/// Clicks every half second, starting at 0.25 s.
+const CLICK_EVERY: usize = RATE / 2;
+const CLICK_FIRST: usize = RATE / 4;
+const DELAY_MS: f64 = 300.0;
+const HOST_SKEW: f64 = 500.0;
+const SKEWS: [f64; 2] = [1234.0, -777.0];
+
+/// A 200 Hz → 4 kHz linear chirp (0.3) with a 2 ms full-scale click every half second.
+fn source() -> Vec<f32> {
+    let n = RATE * SECONDS;
+    let (f0, f1) = (200.0f64, 4000.0f64);
+    let k = (f1 - f0) / SECONDS as f64;
+    (0..n)
+        .map(|i| {
+            let t = i as f64 / RATE as f64;
+            let mut s = 0.3 * (std::f64::consts::TAU * (f0 * t + 0.5 * k * t * t)).sin();
+            let c = i.wrapping_sub(CLICK_FIRST);
+            if i >= CLICK_FIRST && c % CLICK_EVERY < RATE / 500 {
+                s = if c % CLICK_EVERY < RATE / 1000 {
+                    0.95
+                } else {
+                    -0.95
+                };
+            }
+            s as f32
+        })
+        .collect()
+}
+
+fn mono(path: &Path) -> Vec<f32> {
+    let mut r = tonearm_media::AudioReader::open(path).expect("open wav");
+    let ch = r.info().channels as usize;
+    let all = r.read_all().expect("decode wav");
+    all.chunks(ch).map(|f| f[0]).collect()
+}
+
+/// The lag (0..max) at which `out` best matches `src`, and the normalized correlation there.
+fn best_lag(src: &[f32], out: &[f32], max: usize) -> (usize, f64) {
+    let win = &src[RATE..2 * RATE];
+    let score = |lag: usize| -> f64 {
+        let o = &out[RATE + lag..2 * RATE + lag];
+        let dot: f64 = win.iter().zip(o).map(|(a, b)| *a as f64 * *b as f64).sum();
+        let na: f64 = win.iter().map(|a| (*a as f64).powi(2)).sum();
+        let nb: f64 = o.iter().map(|b| (*b as f64).powi(2)).sum();
+        dot / (na.sqrt() * nb.sqrt()).max(1e-12)
+    };
+    (0..max)
+        .map(|l| (l, score(l)))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("lags")
+}
+
+/// Onsets of the clicks: the first sample of each run above 0.7 (the chirp stays at 0.3).
+fn clicks(x: &[f32]) -> Vec<usize> {
+    let mut v = Vec::new();
+    let mut last: Option<usize> = None;
+    for (i, s) in x.iter().enumerate() {
+        if *s > 0.7 {
+            if last.is_none_or(|l| i - l > RATE / 10) {
+                v.push(i);
+            }
+            last = Some(i);
+        }
+    }
+    v
+}
+
+/// `seq → column` from a tab-separated file with a header line, for rows passing `keep`.
+fn column(
+    path: &Path,
+    col: &str,
+    keep: impl Fn(&HashMap<&str, &str>) -> bool,
+) -> HashMap<u64, f64> {
+    let text = std::fs::read_to_string(path).expect("read tsv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    lines
+        .filter_map(|l| {
+            let row: HashMap<&str, &str> = header.iter().copied().zip(l.split('\t')).collect();
+            if !keep(&row) {
+                return None;
+            }
+            Some((row["seq"].parse().ok()?, row[col].parse().ok()?))
+        })
+        .collect()
+}
+
+fn spawn(args: &[&str]) -> Child {
+    Command::new(bin())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn tonearm")
+}
+
+/// Waits for a child with a deadline; returns its stdout parsed as JSON (last line).
+fn finish(mut child: Child, what: &str, secs: u64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not finish in {secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{what} failed:\n{stdout}\n{stderr}");
+    let last = stdout
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("{what} printed nothing: {stderr}"));
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{what}: {e}: {last}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_listeners_hear_the_broadcast_in_sync_and_on_schedule() {
+    let s = TestServer::start(|_| {}).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let src = source();
+    let src_path = tmp.path().join("source.wav");
+    wav(
+        &src_path,
+        &Pcm {
+            sample_rate: RATE as u32,
+            channels: 1,
+            samples: src.clone(),
+        },
+    );
+    let created = post_json(
+        s.url("/api/rooms"),
+        serde_json::json!({ "roomName": "sync test", "delayMs": DELAY_MS as u32 }),
+    )
+    .await
+    .json::<Value>()
+    .await
+    .unwrap();
+    let room = created["roomId"].as_str().unwrap().to_string();
+    let host_token = created["hostToken"].as_str().unwrap().to_string();
+
+    let outs: Vec<_> = (0..2)
+        .map(|i| tmp.path().join(format!("listener{i}.wav")))
+        .collect();
+    let listeners: Vec<Child> = outs
+        .iter()
+        .zip(SKEWS)
+        .map(|(out, skew)| {
+            spawn(&[
+                "listen",
+                "--server",
+                &s.base,
+                "--room",
+                &room,
+                "--out",
+                out.to_str().unwrap(),
+                "--clock-skew-ms",
+                &skew.to_string(),
+            ])
+        })
+        .collect();
+    // Both are in (the server says so) before the host starts.
+    s.until(20, "two listeners in the room", || async {
+        let r = s.json(&format!("/api/rooms/{room}")).await;
+        (r["guestCount"] == 2).then_some(())
+    })
+    .await;
+
+    let log = tmp.path().join("host.tsv");
+    let host = spawn(&[
+        "broadcast",
+        "--server",
+        &s.base,
+        "--room",
+        &room,
+        "--host-token",
+        &host_token,
+        "--file",
+        src_path.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+        "--clock-skew-ms",
+        &HOST_SKEW.to_string(),
+    ]);
+    let host_out = tokio::task::spawn_blocking(move || {
+        let out = host.wait_with_output().expect("broadcast");
+        assert!(
+            out.status.success(),
+            "broadcast failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+    host_out.await.unwrap();
+    let reports: Vec<Value> = tokio::task::spawn_blocking(move || {
+        listeners
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| finish(c, &format!("listener {i}"), 30))
+            .collect()
+    })
+    .await
+    .unwrap();
+
+    let frames = (RATE * SECONDS / 960) as u64;
+    let capture = column(&log, "capture_local_ms", |_| true);
+    assert_eq!(capture.len() as u64, frames, "the host sent every frame");
+    let mut schedules = Vec::new();
+    for (i, (r, out)) in reports.iter().zip(&outs).enumerate() {
+        assert_eq!(r["ended"], "broadcast:stopped", "listener {i}: {r}");
+        assert_eq!(r["received"], frames, "listener {i}: {r}");
+        assert_eq!(r["played"], frames, "listener {i} played every frame: {r}");
+        assert_eq!(r["lost"], 0, "listener {i}: {r}");
+        assert_eq!(r["delayMs"], DELAY_MS, "no growth needed on loopback: {r}");
+        // Clock sync found the injected skew (server = local − skew here).
+        let offset = r["clockOffsetMs"].as_f64().unwrap();
+        assert!(
+            (offset + SKEWS[i]).abs() < 2.0,
+            "listener {i} offset {offset}"
+        );
+
+        // Content: the decoded output is the source, delayed by exactly the codec's lookahead.
+        let got = mono(out);
+        assert!(
+            got.len() >= src.len(),
+            "listener {i} wrote {} samples",
+            got.len()
+        );
+        let (lag, corr) = best_lag(&src, &got, 2000);
+        let lookahead = tonearm_media::encode::opus_lookahead() as usize;
+        assert!(
+            lag.abs_diff(lookahead) <= 2,
+            "listener {i}: lag {lag}, lookahead {lookahead}"
+        );
+        assert!(corr > 0.95, "listener {i}: correlation {corr}");
+        let src_clicks = clicks(&src);
+        let got_clicks = clicks(&got);
+        assert_eq!(src_clicks.len(), SECONDS * 2, "{src_clicks:?}");
+        assert_eq!(
+            got_clicks.len(),
+            src_clicks.len(),
+            "listener {i}: {got_clicks:?}"
+        );
+        for (a, b) in src_clicks.iter().zip(&got_clicks) {
+            assert!(
+                (b - a).abs_diff(lookahead) <= 3,
+                "listener {i}: click {a} heard at {b}"
+            );
+        }
+
+        // Schedule, on true time (the listener's clock minus its skew).
+        let plays = column(
+            &out.with_extension("schedule.tsv"),
+            "play_local_ms",
+            |row| row["status"] == "play",
+        );
+        assert_eq!(plays.len() as u64, frames);
+        let true_plays: HashMap<u64, f64> = plays.iter().map(|(k, v)| (*k, v - SKEWS[i])).collect();
+        for (seq, play) in &true_plays {
+            let captured = capture[seq] - HOST_SKEW;
+            let delay = play - captured;
+            assert!(
+                (delay - DELAY_MS).abs() <= 20.0,
+                "listener {i} frame {seq}: captured → scheduled {delay:.1} ms"
+            );
+        }
+        schedules.push(true_plays);
+    }
+    let worst = schedules[0]
+        .iter()
+        .map(|(seq, a)| (a - schedules[1][seq]).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        worst <= 5.0,
+        "the listeners' schedules differ by up to {worst:.2} ms"
+    );
+    println!("listeners agree within {worst:.3} ms; reports: {reports:?}");
+}
