@@ -108,7 +108,8 @@ pub fn check_frame(f: &FrameIn, max_bytes: usize, now_ms: f64) -> Result<Quality
 #[derive(Debug, Default)]
 struct Layer {
     next_seq: u64,
-    ring: VecDeque<FrameOut>,
+    /// Each frame with its media-path encoding, made once.
+    ring: VecDeque<(FrameOut, bytes::Bytes)>,
     ring_ms: f64,
     window_start: Option<Instant>,
     window_frames: u32,
@@ -173,10 +174,10 @@ impl Broadcast {
         };
         layer.next_seq += 1;
         layer.ring_ms += out.duration;
-        layer.ring.push_back(out.clone());
+        layer.ring.push_back((out.clone(), out.media()));
         while layer.ring_ms > self.replay_ms {
             match layer.ring.pop_front() {
-                Some(old) => layer.ring_ms -= old.duration,
+                Some((old, _)) => layer.ring_ms -= old.duration,
                 None => break,
             }
         }
@@ -190,7 +191,28 @@ impl Broadcast {
 
     /// The recent frames of a layer, oldest first (what a joiner plays first).
     pub fn replay(&self, quality: Quality) -> Vec<FrameOut> {
-        self.layers[quality.index()].ring.iter().cloned().collect()
+        self.layers[quality.index()]
+            .ring
+            .iter()
+            .map(|(f, _)| f.clone())
+            .collect()
+    }
+
+    /// The same frames as the media path carries them (no encoding: shared bytes).
+    pub fn replay_media(&self, quality: Quality) -> Vec<bytes::Bytes> {
+        self.layers[quality.index()]
+            .ring
+            .iter()
+            .map(|(_, b)| b.clone())
+            .collect()
+    }
+
+    /// The media-path encoding of the newest frame of a layer.
+    pub fn newest_media(&self, quality: Quality) -> Option<bytes::Bytes> {
+        self.layers[quality.index()]
+            .ring
+            .back()
+            .map(|(_, b)| b.clone())
     }
 
     /// The counters since the last call.

@@ -4,13 +4,16 @@
 //! ring (`Room::media`), and a listener that falls a full ring behind loses its own oldest frames
 //! and gets a `dropped` notice; the host and the other listeners never wait for it.
 
-use super::audio::{FrameOut, Quality};
+use super::audio::Quality;
 use super::room::{MediaItem, Room};
 use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::{
+    self,
+    error::{RecvError, TryRecvError},
+};
 use tokio_util::sync::CancellationToken;
 use tonearm_rooms::wire::Notice;
 
@@ -27,7 +30,7 @@ async fn subscribe(room: &Room, q: Quality) -> (broadcast::Receiver<MediaItem>, 
         .state()
         .live
         .as_ref()
-        .map(|l| l.audio.replay(q).iter().map(FrameOut::media).collect())
+        .map(|l| l.audio.replay_media(q))
         .unwrap_or_default();
     (rx, replay)
 }
@@ -66,15 +69,35 @@ pub async fn serve<W, R, E>(
                 let _ = tx.send(notice(&Notice::Closed { reason })).await;
                 break;
             }
-            got = frames.recv() => match got {
-                Ok(MediaItem::Frame(b)) => open = tx.send(Message::Binary(b)).await.is_ok(),
-                Ok(MediaItem::Stopped) => open = tx.send(notice(&Notice::Stopped)).await.is_ok(),
-                Err(RecvError::Lagged(n)) => {
-                    metrics::counter!("tonearm_room_media_dropped_frames_total").increment(n);
-                    open = tx.send(notice(&Notice::Dropped { frames: n })).await.is_ok();
+            got = frames.recv() => {
+                // Everything already waiting goes out in one write: a listener that is behind
+                // costs one system call per batch, not per frame.
+                let mut got = Some(got);
+                while let Some(item) = got.take() {
+                    let msg = match item {
+                        Ok(MediaItem::Frame(b)) => Message::Binary(b),
+                        Ok(MediaItem::Stopped) => notice(&Notice::Stopped),
+                        Err(RecvError::Lagged(n)) => {
+                            metrics::counter!("tonearm_room_media_dropped_frames_total").increment(n);
+                            notice(&Notice::Dropped { frames: n })
+                        }
+                        Err(RecvError::Closed) => {
+                            open = false;
+                            break;
+                        }
+                    };
+                    if tx.feed(msg).await.is_err() {
+                        open = false;
+                        break;
+                    }
+                    got = match frames.try_recv() {
+                        Ok(item) => Some(Ok(item)),
+                        Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+                        Err(TryRecvError::Empty | TryRecvError::Closed) => None,
+                    };
                 }
-                Err(RecvError::Closed) => break,
-            },
+                open = open && tx.flush().await.is_ok();
+            }
             msg = rx.next() => match msg {
                 Some(Ok(Message::Text(t))) => {
                     // Anything but a quality switch is ignored.

@@ -244,6 +244,16 @@ impl RoomState {
         self.members.iter().map(|m| self.participant(m)).collect()
     }
 
+    /// The host (if here) and then the earliest members, at most `cap` in all.
+    pub fn participants_capped(&self, cap: usize) -> Vec<Participant> {
+        let host = self.members.iter().filter(|m| m.user_id == self.host_id);
+        let rest = self.members.iter().filter(|m| m.user_id != self.host_id);
+        host.chain(rest)
+            .take(cap)
+            .map(|m| self.participant(m))
+            .collect()
+    }
+
     pub fn guest_count(&self) -> usize {
         self.members
             .iter()
@@ -441,5 +451,25 @@ mod tests {
         }
         assert_eq!(st.chat.len(), HISTORY);
         assert_eq!(st.chat.front().unwrap().message, "50");
+    }
+
+    #[test]
+    fn the_list_on_join_is_capped_with_the_host_first() {
+        let r = room(None);
+        let mut st = r.state();
+        for i in 0..10 {
+            let m = Member {
+                sid: format!("s{i}"),
+                user_id: format!("u{i}"),
+                username: format!("U{i}"),
+                left: CancellationToken::new(),
+            };
+            st.admit(m, i == 7, 100).unwrap();
+        }
+        let capped = st.participants_capped(3);
+        let ids: Vec<&str> = capped.iter().map(|p| p.user_id.as_str()).collect();
+        assert_eq!(ids, ["u7", "u0", "u1"]);
+        assert!(capped[0].is_host);
+        assert_eq!(st.participants_capped(50).len(), 10);
     }
 }

@@ -15,6 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Most participants listed on join: a joiner of a crowded room gets the first ones and the
+/// count (listing all would cost O(n) per join, O(n²) for a crowd); changes follow as diffs.
+const LIST_CAP: usize = 200;
+
 /// How long a guest session token stays valid (reconnects within it keep the identity).
 const SESSION_TTL_SECS: u64 = 7 * 24 * 3600;
 
@@ -280,12 +284,14 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
         match state.admit(member, take_host, st.rooms.config.max_participants) {
             Err(_) => None,
             Ok(me) => {
-                let participants = state.participants();
+                let participants = state.participants_capped(LIST_CAP);
+                let count = state.members.len();
                 let live = state.live.as_ref();
                 let joined = json!({
                     "roomId": &*room.id,
                     "roomName": room.name,
                     "participants": participants,
+                    "participantCount": count,
                     "hostId": state.host_id,
                     "isHost": me.is_host,
                     "isLive": live.is_some(),
@@ -298,7 +304,7 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
                     _ => Vec::new(),
                 };
                 let history: Vec<ChatMessage> = state.chat.iter().cloned().collect();
-                Some((me.is_host, joined, participants, history, replay))
+                Some((me.is_host, joined, (participants, count), history, replay))
             }
         }
     };
@@ -323,7 +329,7 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
     send(
         s,
         "participants:list",
-        &json!({ "participants": participants }),
+        &json!({ "participants": participants.0, "participantCount": participants.1 }),
     );
     send(s, "chat:history", &json!({ "messages": history }));
     for frame in &replay {
@@ -447,13 +453,18 @@ async fn on_audio(
         } else {
             check_frame(&frame, st.rooms.config.max_frame_bytes, now_ms).and_then(|quality| {
                 let live = state.live.as_mut().ok_or(FrameError::NotLive)?;
-                live.audio.accept(&room.id, frame, quality, now, now_ms)
+                let out = live.audio.accept(&room.id, frame, quality, now, now_ms)?;
+                let media = live
+                    .audio
+                    .newest_media(quality)
+                    .unwrap_or_else(|| out.media());
+                Ok((out, media))
             })
         }
     };
     match relayed {
         // Serialized once per path; every guest of the layer gets the same bytes.
-        Ok(out) => {
+        Ok((out, media_bytes)) => {
             let _ = s
                 .to(room.layer_key(out.quality).to_string())
                 .emit("broadcast:audio", &out)
@@ -461,7 +472,7 @@ async fn on_audio(
             let media = &room.media[out.quality.index()];
             if media.receiver_count() > 0 {
                 // Never waits: a listener that is a full ring behind loses its oldest frames.
-                let _ = media.send(MediaItem::Frame(out.media()));
+                let _ = media.send(MediaItem::Frame(media_bytes));
             }
         }
         Err(e) => broadcast_error(&s, &e),

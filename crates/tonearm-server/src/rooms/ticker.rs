@@ -10,6 +10,9 @@ use std::time::Duration;
 const TICK: Duration = Duration::from_millis(250);
 /// Batches with more changes than this go out as one `participants:update`.
 const SMALL_BATCH: usize = 8;
+/// Most joiners (and leavers) one `participants:update` names; its counts are exact. Every
+/// member gets each update, so naming a whole crowd would cost O(n²) bytes.
+const UPDATE_CAP: usize = 20;
 
 /// Runs until the process ends.
 pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
@@ -48,12 +51,14 @@ async fn announce_changes(st: &AppState, room: &Arc<Room>) {
     let Some(io) = st.rooms.io() else { return };
     let to = io.to(room.key.clone());
     if joined.len() + left.len() > SMALL_BATCH {
-        let _ = to
-            .emit(
-                "participants:update",
-                &json!({ "joined": joined, "left": left, "participantCount": count }),
-            )
-            .await;
+        let update = json!({
+            "joined": &joined[..joined.len().min(UPDATE_CAP)],
+            "left": &left[..left.len().min(UPDATE_CAP)],
+            "joinedCount": joined.len(),
+            "leftCount": left.len(),
+            "participantCount": count,
+        });
+        let _ = to.emit("participants:update", &update).await;
         return;
     }
     for p in joined {

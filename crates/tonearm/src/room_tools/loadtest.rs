@@ -28,14 +28,62 @@ pub struct LoadtestArgs {
     /// How long to measure once every guest is in.
     #[arg(long, default_value_t = 10.0)]
     pub seconds: f64,
+    /// Seconds to let the joins' backlog (replay bursts, catch-up) settle before measuring.
+    #[arg(long, default_value_t = 2.0)]
+    pub warmup: f64,
     /// Guests connecting at once.
     #[arg(long, default_value_t = 100)]
     pub connect_batch: usize,
+    /// How guests take audio: `media` (the binary media path) or `socket` (`broadcast:audio`
+    /// Socket.IO events).
+    #[arg(long, default_value = "media")]
+    pub transport: String,
+}
+
+/// Where a guest's frames come from.
+enum Feed {
+    Media(media::MediaStream),
+    Socket(tonearm_rooms::sio::Client),
+}
+
+/// A frame's place and server receipt time, from either transport.
+enum Got {
+    Frame { seq: u64, server_time: f64 },
+    Dropped(u64),
+    Other,
+    End,
+}
+
+impl Feed {
+    async fn next(&mut self) -> anyhow::Result<Got> {
+        Ok(match self {
+            Feed::Media(s) => match s.next().await {
+                Some(Ok(MediaMessage::Frame(f))) => Got::Frame {
+                    seq: f.seq,
+                    server_time: f.server_time,
+                },
+                Some(Ok(MediaMessage::Notice(Notice::Dropped { frames }))) => Got::Dropped(frames),
+                Some(Ok(_)) => Got::Other,
+                Some(Err(e)) => return Err(e.into()),
+                None => Got::End,
+            },
+            Feed::Socket(c) => match c.events.recv().await {
+                Some(ev) if ev.name == "broadcast:audio" => Got::Frame {
+                    seq: ev.data["seq"].as_u64().unwrap_or(0),
+                    server_time: ev.data["serverTime"].as_f64().unwrap_or(f64::NAN),
+                },
+                Some(_) => Got::Other,
+                None => Got::End,
+            },
+        })
+    }
 }
 
 /// What one guest saw while measuring.
 #[derive(Default)]
 struct Seen {
+    /// From starting to connect to the first frame.
+    join_to_first_ms: Option<f64>,
     delays_ms: Vec<f32>,
     frames: u64,
     lost: u64,
@@ -53,23 +101,34 @@ struct Run {
     gate: tokio::sync::Semaphore,
     connected: AtomicUsize,
     failed: AtomicUsize,
+    media: bool,
 }
 
 async fn guest(run: Arc<Run>) -> anyhow::Result<Seen> {
-    let (g, mut stream) = {
+    let clock = tonearm_rooms::clock::LocalClock::new(0.0);
+    let (emitter, mut feed, began) = {
         let _permit = run.gate.acquire().await?;
+        let began = clock.now_ms();
         let joined = async {
             let mut g = connect(&run.server, 0.0).await?;
-            g.join(&run.room, run.password.as_deref(), None, true)
+            g.join(&run.room, run.password.as_deref(), None, run.media)
                 .await?;
-            let s = media::connect(&run.server, &run.room, &g.token, Quality::High).await?;
-            anyhow::Ok((g, s))
+            let emitter = g.client.emitter.clone();
+            let feed = if run.media {
+                let s = media::connect(&run.server, &run.room, &g.token, Quality::High).await?;
+                // This guest reads no events; dropping them leaves pings answered.
+                drop(g);
+                Feed::Media(s)
+            } else {
+                Feed::Socket(g.client)
+            };
+            anyhow::Ok((emitter, feed))
         }
         .await;
         match joined {
-            Ok(x) => {
+            Ok((e, f)) => {
                 run.connected.fetch_add(1, Ordering::Relaxed);
-                x
+                (e, f, began)
             }
             Err(e) => {
                 run.failed.fetch_add(1, Ordering::Relaxed);
@@ -77,36 +136,32 @@ async fn guest(run: Arc<Run>) -> anyhow::Result<Seen> {
             }
         }
     };
-    // This guest reads no events; dropping the receiver leaves pings answered.
-    let emitter = g.client.emitter.clone();
-    drop(g);
     let mut seen = Seen::default();
     let mut stop = run.stop.clone();
     let mut next_seq = None;
-    let clock = tonearm_rooms::clock::LocalClock::new(0.0);
     loop {
         tokio::select! {
             _ = stop.changed() => break,
-            m = stream.next() => match m {
-                Some(Ok(MediaMessage::Frame(f))) => {
-                    let now = clock.now_ms() + run.offset_ms;
+            got = feed.next() => match got? {
+                Got::Frame { seq, server_time } => {
+                    let now = clock.now_ms();
+                    seen.join_to_first_ms.get_or_insert(now - began);
                     if run.measuring.load(Ordering::Relaxed) {
                         seen.frames += 1;
-                        seen.delays_ms.push((now - f.server_time) as f32);
+                        seen.delays_ms.push((now + run.offset_ms - server_time) as f32);
                         if let Some(want) = next_seq {
-                            seen.lost += f.seq.saturating_sub(want);
+                            seen.lost += seq.saturating_sub(want);
                         }
                     }
-                    next_seq = Some(f.seq + 1);
+                    next_seq = Some(seq + 1);
                 }
-                Some(Ok(MediaMessage::Notice(Notice::Dropped { frames }))) => {
+                Got::Dropped(frames) => {
                     if run.measuring.load(Ordering::Relaxed) {
                         seen.dropped += frames;
                     }
                 }
-                Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e.into()),
-                None => break,
+                Got::Other => {}
+                Got::End => break,
             },
         }
     }
@@ -124,6 +179,11 @@ async fn server_usage(server: &str) -> anyhow::Result<(f64, f64)> {
 }
 
 pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
+    let media = match args.transport.as_str() {
+        "media" => true,
+        "socket" => false,
+        other => bail!("--transport is media or socket, not {other:?}"),
+    };
     let mut probe = connect(&args.server, 0.0).await?;
     let est = probe.sync_clock(12).await?;
     probe.client.emitter.close();
@@ -139,6 +199,7 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
         gate: tokio::sync::Semaphore::new(args.connect_batch.max(1)),
         connected: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
+        media,
     });
     let began = Instant::now();
     let tasks: Vec<_> = (0..args.guests)
@@ -162,6 +223,7 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
         }
         bail!("{failed} guests could not join");
     }
+    tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let (cpu0, _) = server_usage(&args.server).await?;
     let t0 = Instant::now();
     run.measuring.store(true, Ordering::Relaxed);
@@ -171,8 +233,10 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
     let (cpu1, rss_during) = server_usage(&args.server).await?;
     let _ = stop_tx.send(true);
     let mut all = Seen::default();
+    let mut firsts = Vec::new();
     for t in tasks {
         let s = t.await??;
+        firsts.extend(s.join_to_first_ms);
         all.delays_ms.extend(s.delays_ms);
         all.frames += s.frames;
         all.lost += s.lost;
@@ -181,10 +245,14 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
     let mut d: Vec<f64> = all.delays_ms.iter().map(|&x| f64::from(x)).collect();
     d.sort_by(f64::total_cmp);
     let n = args.guests as f64;
+    firsts.sort_by(f64::total_cmp);
     println!(
         "{}",
         json!({
             "guests": args.guests,
+            "transport": args.transport,
+            "joinToFirstAudioMs": { "p50": quantile(&firsts, 0.5), "p99": quantile(&firsts, 0.99),
+                                    "guestsWithAudio": firsts.len() },
             "connectSecs": connect_secs,
             "seconds": wall,
             "frames": all.frames,

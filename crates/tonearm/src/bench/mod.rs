@@ -10,6 +10,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tonearm_media::synth::{chord_progression, write_wav};
 
+mod rooms;
+
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
     /// Files in the generated library for the scan benchmark.
@@ -24,6 +26,12 @@ pub struct BenchArgs {
     /// Concurrent clients for the range benchmark.
     #[arg(long, default_value_t = 32)]
     pub clients: usize,
+    /// Guest counts for the room fan-out benchmark.
+    #[arg(long, value_delimiter = ',', default_value = "500,1000,2000,5000")]
+    pub room_guests: Vec<usize>,
+    /// Run only the room benchmarks.
+    #[arg(long)]
+    pub rooms_only: bool,
 }
 
 /// `Authorization: …\r\n` for the benchmark's admin on the current server.
@@ -67,7 +75,7 @@ fn sign_in(addr: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
     addr: String,
 }
@@ -80,6 +88,14 @@ impl Drop for Server {
 }
 
 fn start_server(data: &Path, lib: &Path) -> anyhow::Result<Server> {
+    start_server_with(data, lib, &[])
+}
+
+pub(crate) fn start_server_with(
+    data: &Path,
+    lib: &Path,
+    env: &[(&str, &str)],
+) -> anyhow::Result<Server> {
     add_admin(data)?;
     let mut child = Command::new(std::env::current_exe()?)
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
@@ -91,6 +107,7 @@ fn start_server(data: &Path, lib: &Path) -> anyhow::Result<Server> {
         .env("TONEARM_LIMITS__API_PER_MINUTE", "0")
         // One benchmark user makes thousands of requests a second: no per-user limit either.
         .env("TONEARM_LIMITS__API_PER_USER_PER_MINUTE", "0")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .spawn()?;
     let mut line = String::new();
@@ -258,6 +275,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let lib = tmp.join("lib");
     std::fs::create_dir_all(&lib)?;
     println!("# Tonearm benchmarks (reference measured in the same run; ratio < 1 is faster for time, > 1 better for rates)");
+    if args.rooms_only {
+        return rooms::run(&tmp, &args.room_guests);
+    }
     println!(
         "preparing a {}-s 44.1 kHz stereo FLAC and {} copies for cold first plays…",
         args.track_secs,
@@ -401,6 +421,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     // 4. Scan rate and idle RSS.
     scan_bench(&tmp, args.scan_files)?;
+    rooms::run(&tmp, &args.room_guests)?;
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(())
 }
