@@ -317,11 +317,18 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
     let shared = connect_shared(&config).await?;
     auth::sessions::republish(shared.as_ref(), &config.auth, &store).await?;
     let limits = limits::Limits::new(&config.limits, shared.clone());
+    let rooms = rooms::Rooms::new(config.rooms.clone());
+    if let Some(s) = &shared {
+        rooms.set_cluster(rooms::cluster::Cluster::new(
+            s.connection(),
+            config.rooms.idle_close_secs,
+        ));
+    }
     Ok(AppState(Arc::new(Inner {
         store,
         jwt,
         limits,
-        rooms: rooms::Rooms::new(config.rooms.clone()),
+        rooms,
         shared,
         setup_token: std::sync::Mutex::new(setup_token),
         scan: Default::default(),
@@ -413,6 +420,9 @@ pub async fn serve(
     let grace = Duration::from_secs(state.config.shutdown_grace_secs);
     let store = state.store.clone();
     let app = router(state.clone());
+    if let (Some(url), Some(_)) = (&state.config.redis.url, state.rooms.cluster()) {
+        rooms::cluster::spawn_subscriber(state.clone(), url.clone());
+    }
     rooms::ticker::spawn(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(

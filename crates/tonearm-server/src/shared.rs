@@ -125,6 +125,11 @@ impl Shared {
         })
     }
 
+    /// The connection, for other Redis users of this process (rooms across nodes).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
     fn resting(&self) -> std::sync::MutexGuard<'_, Option<std::time::Instant>> {
         self.resting_until.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
 use tonearm_media::synth::Pcm;
 
 const RATE: usize = 48_000;
@@ -133,20 +134,8 @@ fn finish(mut child: Child, what: &str, secs: u64) -> Value {
     serde_json::from_str(last).unwrap_or_else(|e| panic!("{what}: {e}: {last}"))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_listeners_hear_the_broadcast_in_sync_and_on_schedule() {
-    let s = TestServer::start(|_| {}).await;
-    let tmp = tempfile::tempdir().unwrap();
-    let src = source();
-    let src_path = tmp.path().join("source.wav");
-    wav(
-        &src_path,
-        &Pcm {
-            sample_rate: RATE as u32,
-            channels: 1,
-            samples: src.clone(),
-        },
-    );
+/// A room made over REST on `s`: (room id, host token).
+async fn create_room(s: &TestServer) -> (String, String) {
     let created = post_json(
         s.url("/api/rooms"),
         serde_json::json!({ "roomName": "sync test", "delayMs": DELAY_MS as u32 }),
@@ -155,62 +144,63 @@ async fn two_listeners_hear_the_broadcast_in_sync_and_on_schedule() {
     .json::<Value>()
     .await
     .unwrap();
-    let room = created["roomId"].as_str().unwrap().to_string();
-    let host_token = created["hostToken"].as_str().unwrap().to_string();
+    (
+        created["roomId"].as_str().unwrap().to_string(),
+        created["hostToken"].as_str().unwrap().to_string(),
+    )
+}
 
-    let outs: Vec<_> = (0..2)
-        .map(|i| tmp.path().join(format!("listener{i}.wav")))
-        .collect();
-    let listeners: Vec<Child> = outs
-        .iter()
-        .zip(SKEWS)
-        .map(|(out, skew)| {
-            spawn(&[
-                "listen",
-                "--server",
-                &s.base,
-                "--room",
-                &room,
-                "--out",
-                out.to_str().unwrap(),
-                "--clock-skew-ms",
-                &skew.to_string(),
-            ])
-        })
-        .collect();
-    // Both are in (the server says so) before the host starts.
-    s.until(20, "two listeners in the room", || async {
+fn listen(base: &str, room: &str, out: &Path, skew: f64) -> Child {
+    spawn(&[
+        "listen",
+        "--server",
+        base,
+        &format!("--room={room}"),
+        "--out",
+        out.to_str().unwrap(),
+        "--clock-skew-ms",
+        &skew.to_string(),
+    ])
+}
+
+/// Waits until the server says `n` guests are in the room (on that node).
+async fn wait_guests(s: &TestServer, room: &str, n: u64) {
+    s.until(20, "the listeners in the room", || async {
         let r = s.json(&format!("/api/rooms/{room}")).await;
-        (r["guestCount"] == 2).then_some(())
+        (r["guestCount"] == n).then_some(())
     })
     .await;
+}
 
-    let log = tmp.path().join("host.tsv");
+/// Broadcasts `src` to the room through `base` as its host; returns the host's frame log.
+async fn broadcast(base: &str, room: &str, token: &str, src: &Path, log: &Path) {
     let host = spawn(&[
         "broadcast",
         "--server",
-        &s.base,
-        "--room",
-        &room,
-        "--host-token",
-        &host_token,
+        base,
+        &format!("--room={room}"),
+        &format!("--host-token={token}"),
         "--file",
-        src_path.to_str().unwrap(),
+        src.to_str().unwrap(),
         "--log",
         log.to_str().unwrap(),
         "--clock-skew-ms",
         &HOST_SKEW.to_string(),
     ]);
-    let host_out = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let out = host.wait_with_output().expect("broadcast");
         assert!(
             out.status.success(),
             "broadcast failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-    });
-    host_out.await.unwrap();
-    let reports: Vec<Value> = tokio::task::spawn_blocking(move || {
+    })
+    .await
+    .unwrap();
+}
+
+async fn finish_all(listeners: Vec<Child>) -> Vec<Value> {
+    tokio::task::spawn_blocking(move || {
         listeners
             .into_iter()
             .enumerate()
@@ -218,79 +208,218 @@ async fn two_listeners_hear_the_broadcast_in_sync_and_on_schedule() {
             .collect()
     })
     .await
-    .unwrap();
+    .unwrap()
+}
 
+fn source_file(dir: &Path) -> (Vec<f32>, std::path::PathBuf) {
+    let src = source();
+    let path = dir.join("source.wav");
+    wav(
+        &path,
+        &Pcm {
+            sample_rate: RATE as u32,
+            channels: 1,
+            samples: src.clone(),
+        },
+    );
+    (src, path)
+}
+
+/// Checks one listener against the source and the host's log: it played every frame, its
+/// output is the source (delayed by the codec's lookahead, clicks in place), and it scheduled
+/// each frame the room delay after the host captured it. Returns its play times on true time.
+fn check_listener(
+    name: &str,
+    r: &Value,
+    out: &Path,
+    skew: f64,
+    src: &[f32],
+    capture: &HashMap<u64, f64>,
+) -> HashMap<u64, f64> {
     let frames = (RATE * SECONDS / 960) as u64;
-    let capture = column(&log, "capture_local_ms", |_| true);
-    assert_eq!(capture.len() as u64, frames, "the host sent every frame");
-    let mut schedules = Vec::new();
-    for (i, (r, out)) in reports.iter().zip(&outs).enumerate() {
-        assert_eq!(r["ended"], "broadcast:stopped", "listener {i}: {r}");
-        assert_eq!(r["received"], frames, "listener {i}: {r}");
-        assert_eq!(r["played"], frames, "listener {i} played every frame: {r}");
-        assert_eq!(r["lost"], 0, "listener {i}: {r}");
-        assert_eq!(r["delayMs"], DELAY_MS, "no growth needed on loopback: {r}");
-        // Clock sync found the injected skew (server = local − skew here).
-        let offset = r["clockOffsetMs"].as_f64().unwrap();
-        assert!(
-            (offset + SKEWS[i]).abs() < 2.0,
-            "listener {i} offset {offset}"
-        );
+    assert_eq!(r["ended"], "broadcast:stopped", "{name}: {r}");
+    assert_eq!(r["received"], frames, "{name}: {r}");
+    assert_eq!(r["played"], frames, "{name} played every frame: {r}");
+    assert_eq!(r["lost"], 0, "{name}: {r}");
+    assert_eq!(r["delayMs"], DELAY_MS, "no growth needed on loopback: {r}");
+    // Clock sync found the injected skew (server = local − skew here).
+    let offset = r["clockOffsetMs"].as_f64().unwrap();
+    assert!((offset + skew).abs() < 2.0, "{name} offset {offset}");
 
-        // Content: the decoded output is the source, delayed by exactly the codec's lookahead.
-        let got = mono(out);
+    // Content: the decoded output is the source, delayed by exactly the codec's lookahead.
+    let got = mono(out);
+    assert!(got.len() >= src.len(), "{name} wrote {} samples", got.len());
+    let (lag, corr) = best_lag(src, &got, 2000);
+    let lookahead = tonearm_media::encode::opus_lookahead() as usize;
+    assert!(
+        lag.abs_diff(lookahead) <= 2,
+        "{name}: lag {lag}, lookahead {lookahead}"
+    );
+    assert!(corr > 0.95, "{name}: correlation {corr}");
+    let src_clicks = clicks(src);
+    let got_clicks = clicks(&got);
+    assert_eq!(src_clicks.len(), SECONDS * 2, "{src_clicks:?}");
+    assert_eq!(got_clicks.len(), src_clicks.len(), "{name}: {got_clicks:?}");
+    for (a, b) in src_clicks.iter().zip(&got_clicks) {
         assert!(
-            got.len() >= src.len(),
-            "listener {i} wrote {} samples",
-            got.len()
+            (b - a).abs_diff(lookahead) <= 3,
+            "{name}: click {a} heard at {b}"
         );
-        let (lag, corr) = best_lag(&src, &got, 2000);
-        let lookahead = tonearm_media::encode::opus_lookahead() as usize;
-        assert!(
-            lag.abs_diff(lookahead) <= 2,
-            "listener {i}: lag {lag}, lookahead {lookahead}"
-        );
-        assert!(corr > 0.95, "listener {i}: correlation {corr}");
-        let src_clicks = clicks(&src);
-        let got_clicks = clicks(&got);
-        assert_eq!(src_clicks.len(), SECONDS * 2, "{src_clicks:?}");
-        assert_eq!(
-            got_clicks.len(),
-            src_clicks.len(),
-            "listener {i}: {got_clicks:?}"
-        );
-        for (a, b) in src_clicks.iter().zip(&got_clicks) {
-            assert!(
-                (b - a).abs_diff(lookahead) <= 3,
-                "listener {i}: click {a} heard at {b}"
-            );
-        }
-
-        // Schedule, on true time (the listener's clock minus its skew).
-        let plays = column(
-            &out.with_extension("schedule.tsv"),
-            "play_local_ms",
-            |row| row["status"] == "play",
-        );
-        assert_eq!(plays.len() as u64, frames);
-        let true_plays: HashMap<u64, f64> = plays.iter().map(|(k, v)| (*k, v - SKEWS[i])).collect();
-        for (seq, play) in &true_plays {
-            let captured = capture[seq] - HOST_SKEW;
-            let delay = play - captured;
-            assert!(
-                (delay - DELAY_MS).abs() <= 20.0,
-                "listener {i} frame {seq}: captured → scheduled {delay:.1} ms"
-            );
-        }
-        schedules.push(true_plays);
     }
-    let worst = schedules[0]
+
+    // Schedule, on true time (the listener's clock minus its skew).
+    let plays = column(
+        &out.with_extension("schedule.tsv"),
+        "play_local_ms",
+        |row| row["status"] == "play",
+    );
+    assert_eq!(plays.len() as u64, frames);
+    let true_plays: HashMap<u64, f64> = plays.iter().map(|(k, v)| (*k, v - skew)).collect();
+    for (seq, play) in &true_plays {
+        let delay = play - (capture[seq] - HOST_SKEW);
+        assert!(
+            (delay - DELAY_MS).abs() <= 20.0,
+            "{name} frame {seq}: captured → scheduled {delay:.1} ms"
+        );
+    }
+    true_plays
+}
+
+/// The largest difference between any two listeners' play times of the same frame.
+fn disagreement(schedules: &[HashMap<u64, f64>]) -> f64 {
+    let mut worst = 0.0f64;
+    for (seq, first) in &schedules[0] {
+        for other in &schedules[1..] {
+            worst = worst.max((first - other[seq]).abs());
+        }
+    }
+    worst
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_listeners_hear_the_broadcast_in_sync_and_on_schedule() {
+    let s = TestServer::start(|_| {}).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, src_path) = source_file(tmp.path());
+    let (room, host_token) = create_room(&s).await;
+    let outs: Vec<_> = (0..2)
+        .map(|i| tmp.path().join(format!("listener{i}.wav")))
+        .collect();
+    let listeners = outs
         .iter()
-        .map(|(seq, a)| (a - schedules[1][seq]).abs())
-        .fold(0.0, f64::max);
+        .zip(SKEWS)
+        .map(|(out, skew)| listen(&s.base, &room, out, skew))
+        .collect();
+    // Both are in (the server says so) before the host starts.
+    wait_guests(&s, &room, 2).await;
+    let log = tmp.path().join("host.tsv");
+    broadcast(&s.base, &room, &host_token, &src_path, &log).await;
+    let reports = finish_all(listeners).await;
+
+    let capture = column(&log, "capture_local_ms", |_| true);
+    assert_eq!(
+        capture.len(),
+        RATE * SECONDS / 960,
+        "the host sent every frame"
+    );
+    let schedules: Vec<_> = reports
+        .iter()
+        .zip(&outs)
+        .zip(SKEWS)
+        .enumerate()
+        .map(|(i, ((r, out), skew))| {
+            check_listener(&format!("listener {i}"), r, out, skew, &src, &capture)
+        })
+        .collect();
+    let worst = disagreement(&schedules);
     assert!(
         worst <= 5.0,
         "the listeners' schedules differ by up to {worst:.2} ms"
     );
     println!("listeners agree within {worst:.3} ms; reports: {reports:?}");
+}
+
+/// Two nodes sharing Redis: the host broadcasts through node A, guests listen through A and B.
+/// B learns the room from its record, receives each frame once however many guests it has,
+/// and its guests play in sync with A's. Chat crosses nodes too.
+#[tokio::test(flavor = "multi_thread")]
+async fn guests_on_another_node_hear_the_host_in_sync_and_chat_across() {
+    let (a, b) = two_nodes(&[]).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, src_path) = source_file(tmp.path());
+    let (room, host_token) = create_room(&a).await;
+    let details = b.json(&format!("/api/rooms/{room}")).await;
+    assert_eq!(
+        details["roomName"], "sync test",
+        "node B knows node A's room"
+    );
+
+    // Chat, with the CLI's Socket.IO client: one guest per node.
+    let mut on_a = tonearm_rooms::sio::connect(&a.base, None).await.unwrap();
+    let mut on_b = tonearm_rooms::sio::connect(&b.base, None).await.unwrap();
+    let within = Duration::from_secs(10);
+    for c in [&mut on_a, &mut on_b] {
+        c.emitter
+            .emit("room:join", &serde_json::json!({ "roomId": room }))
+            .unwrap();
+        c.wait_for(&["room:joined"], within).await.unwrap();
+    }
+    on_b.emitter
+        .emit(
+            "chat:message",
+            &serde_json::json!({ "roomId": room, "message": "hello from B" }),
+        )
+        .unwrap();
+    let heard = on_a.wait_for(&["chat:message"], within).await.unwrap();
+    assert_eq!(heard.data["message"], "hello from B", "{heard:?}");
+    on_a.emitter.close();
+    on_b.emitter.close();
+
+    let skews = [SKEWS[0], SKEWS[1], 321.0];
+    let bases = [&b.base, &b.base, &a.base];
+    let outs: Vec<_> = (0..3)
+        .map(|i| tmp.path().join(format!("listener{i}.wav")))
+        .collect();
+    let listeners = outs
+        .iter()
+        .zip(skews)
+        .zip(bases)
+        .map(|((out, skew), base)| listen(base, &room, out, skew))
+        .collect();
+    wait_guests(&b, &room, 2).await;
+    wait_guests(&a, &room, 1).await;
+    let published = a.metric("tonearm_room_bus_frames_published_total").await;
+    let received = b.metric("tonearm_room_bus_frames_received_total").await;
+    let log = tmp.path().join("host.tsv");
+    broadcast(&a.base, &room, &host_token, &src_path, &log).await;
+    let reports = finish_all(listeners).await;
+
+    let capture = column(&log, "capture_local_ms", |_| true);
+    let schedules: Vec<_> = reports
+        .iter()
+        .zip(&outs)
+        .zip(skews)
+        .enumerate()
+        .map(|(i, ((r, out), skew))| {
+            check_listener(&format!("listener {i}"), r, out, skew, &src, &capture)
+        })
+        .collect();
+    let worst = disagreement(&schedules);
+    assert!(
+        worst <= 5.0,
+        "guests on two nodes differ by up to {worst:.2} ms"
+    );
+    // One copy per node: two high + two low-layer frames per 20 ms... counted per layer.
+    let frames = (RATE * SECONDS / 960) as f64;
+    let layers = 2.0;
+    assert_eq!(
+        a.metric("tonearm_room_bus_frames_published_total").await - published,
+        frames * layers,
+        "node A published each frame of each layer once"
+    );
+    assert_eq!(
+        b.metric("tonearm_room_bus_frames_received_total").await - received,
+        frames * layers,
+        "node B received each frame once, though two of its guests play it"
+    );
 }

@@ -8,23 +8,6 @@ mod common;
 use common::*;
 use serde_json::json;
 
-const SECRET: &str = "two-nodes-share-this-signing-key-0123456789";
-
-/// Node A owns the Redis; node B uses it too.
-async fn two_nodes(extra: &[(&str, &str)]) -> (TestServer, TestServer) {
-    let mut env = vec![("TONEARM_AUTH__JWT_SECRET", SECRET)];
-    env.extend_from_slice(extra);
-    let a = TestServer::start_on(Backend::redis(), |_| {}, &env).await;
-    let url = a
-        .backend
-        .redis_server()
-        .expect("node A owns redis")
-        .url
-        .clone();
-    let b = TestServer::start_on(Backend::SharedRedis(url), |_| {}, &env).await;
-    (a, b)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rate_limit_and_a_lockout_are_enforced_across_nodes() {
     let (a, b) = two_nodes(&[

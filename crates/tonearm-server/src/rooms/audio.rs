@@ -189,6 +189,21 @@ impl Broadcast {
         Ok(out)
     }
 
+    /// Takes a frame another node accepted (it was checked and numbered there) into the ring,
+    /// so this node's joiners start at once too.
+    pub fn push_relayed(&mut self, out: FrameOut, media: bytes::Bytes) {
+        let layer = &mut self.layers[out.quality.index()];
+        layer.next_seq = out.seq + 1;
+        layer.ring_ms += out.duration;
+        layer.ring.push_back((out, media));
+        while layer.ring_ms > self.replay_ms {
+            match layer.ring.pop_front() {
+                Some((old, _)) => layer.ring_ms -= old.duration,
+                None => break,
+            }
+        }
+    }
+
     /// The recent frames of a layer, oldest first (what a joiner plays first).
     pub fn replay(&self, quality: Quality) -> Vec<FrameOut> {
         self.layers[quality.index()]

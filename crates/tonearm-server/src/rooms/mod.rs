@@ -8,6 +8,7 @@
 
 pub mod audio;
 pub mod chat;
+pub mod cluster;
 pub mod media;
 pub mod room;
 pub mod socket;
@@ -51,6 +52,7 @@ pub struct Rooms {
     map: RwLock<HashMap<String, Arc<Room>>>,
     pub config: RoomsConfig,
     io: OnceLock<SocketIo>,
+    cluster: OnceLock<cluster::Cluster>,
     /// Socket.IO connections open now.
     pub connections: AtomicUsize,
 }
@@ -61,6 +63,7 @@ impl Rooms {
             map: RwLock::default(),
             config,
             io: OnceLock::new(),
+            cluster: OnceLock::new(),
             connections: AtomicUsize::new(0),
         }
     }
@@ -129,6 +132,34 @@ impl Rooms {
         Ok((room, created))
     }
 
+    /// Links this node to the others (rooms across nodes through Redis).
+    pub fn set_cluster(&self, c: cluster::Cluster) {
+        let _ = self.cluster.set(c);
+    }
+
+    pub fn cluster(&self) -> Option<&cluster::Cluster> {
+        self.cluster.get()
+    }
+
+    /// Makes a room created here joinable through the other nodes.
+    pub async fn register(&self, room: &Room) {
+        if let Some(c) = self.cluster() {
+            c.put_record(room).await;
+        }
+    }
+
+    /// A room by id: this node's copy, or (across nodes) a replica made from its record.
+    pub async fn find(&self, id: &str) -> Option<Arc<Room>> {
+        if let Some(r) = self.get(id) {
+            return Some(r);
+        }
+        let rec = self.cluster()?.fetch(id).await?;
+        let replica = Arc::new(cluster::replica(&self.config, id, &rec)?);
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        // Another join may have made one meanwhile: keep the first.
+        Some(map.entry(id.to_string()).or_insert(replica).clone())
+    }
+
     pub fn get(&self, id: &str) -> Option<Arc<Room>> {
         self.map
             .read()
@@ -162,8 +193,21 @@ impl Rooms {
             .remove(id)
     }
 
-    /// Closes a room: removes it and tells everyone in it.
+    /// Closes a room everywhere: here, and (across nodes) on every other node.
     pub async fn close(&self, id: &str, reason: &str) -> bool {
+        if let Some(c) = self.cluster() {
+            c.publish_event(
+                id,
+                "room:closed",
+                &serde_json::json!({ "roomId": id, "reason": reason }),
+            );
+            c.delete_record(id).await;
+        }
+        self.close_here(id, reason).await
+    }
+
+    /// Closes this node's copy of a room: removes it and tells everyone in it here.
+    pub async fn close_here(&self, id: &str, reason: &str) -> bool {
         let Some(room) = self.remove(id) else {
             return false;
         };

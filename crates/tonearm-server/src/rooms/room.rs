@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 /// Someone in a room, as clients see them.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Participant {
     pub user_id: String,
@@ -22,7 +22,7 @@ pub struct Participant {
 }
 
 /// A chat line as stored and relayed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMessage {
     pub user_id: String,
@@ -53,6 +53,19 @@ pub struct Live {
     pub audio_config: Value,
     pub started: Instant,
     pub audio: Broadcast,
+}
+
+impl Live {
+    /// A broadcast starting now.
+    pub fn new(audio_config: Value, config: &crate::config::RoomsConfig) -> Live {
+        Live {
+            audio_config,
+            started: Instant::now(),
+            audio: Broadcast::new(std::time::Duration::from_millis(u64::from(
+                config.replay_ms,
+            ))),
+        }
+    }
 }
 
 /// A socket in the room. Whether it hosts is not stored: it is `user_id == host_id`, so
@@ -93,6 +106,8 @@ pub struct RoomState {
     /// Last buffer level each guest reported, by socket id.
     pub buffer_reports: HashMap<String, f64>,
     pub stats: Stats,
+    /// Participants on other nodes, by node (rooms across nodes).
+    pub remote_counts: HashMap<String, usize>,
 }
 
 /// A room. Cheap to share (`Arc<Room>`).
@@ -105,6 +120,8 @@ pub struct Room {
     pub name: String,
     pub created_at: i64,
     pub delay_ms: u32,
+    /// Created here (not a replica of another node's room): this node closes it when idle.
+    pub origin: bool,
     host_token: blake3::Hash,
     password: Option<(Vec<u8>, blake3::Hash)>,
     state: Mutex<RoomState>,
@@ -154,6 +171,7 @@ impl Room {
             name,
             created_at: tonearm_store::now_ms(),
             delay_ms,
+            origin: true,
             host_token: blake3::hash(host_token.as_bytes()),
             password,
             state: Mutex::new(RoomState {
@@ -166,10 +184,56 @@ impl Room {
                 buffer_reports: HashMap::new(),
                 stats: Stats::default(),
                 stats_at: Instant::now(),
+                remote_counts: HashMap::new(),
             }),
             relay: tokio::sync::Mutex::new(()),
             media: [(); 2].map(|_| broadcast::channel(media_queue_frames.max(1)).0),
         }
+    }
+
+    /// The room as other nodes store it (`rooms::cluster`): everything needed to admit guests
+    /// there. Secrets stay hashed.
+    pub fn record(&self) -> Vec<(&'static str, String)> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut r = vec![
+            ("name", self.name.clone()),
+            ("createdAt", self.created_at.to_string()),
+            ("delayMs", self.delay_ms.to_string()),
+            ("hostToken", self.host_token.to_hex().to_string()),
+            ("hostId", self.state().host_id.clone()),
+        ];
+        if let Some((salt, hash)) = &self.password {
+            r.push(("pwSalt", b64.encode(salt)));
+            r.push(("pwHash", hash.to_hex().to_string()));
+        }
+        r
+    }
+
+    /// A replica of a room another node created, from its [`record`](Self::record).
+    pub fn from_record(
+        id: &str,
+        rec: &HashMap<String, String>,
+        media_queue_frames: usize,
+    ) -> Option<Room> {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut room = Room::new(
+            id.to_string(),
+            rec.get("name")?.clone(),
+            rec.get("hostId")?.clone(),
+            "",
+            None,
+            rec.get("delayMs")?.parse().ok()?,
+            media_queue_frames,
+        );
+        room.created_at = rec.get("createdAt")?.parse().ok()?;
+        room.origin = false;
+        room.host_token = blake3::Hash::from_hex(rec.get("hostToken")?).ok()?;
+        if let (Some(salt), Some(hash)) = (rec.get("pwSalt"), rec.get("pwHash")) {
+            room.password = Some((b64.decode(salt).ok()?, blake3::Hash::from_hex(hash).ok()?));
+        }
+        Some(room)
     }
 
     /// The state, even if a panicking thread poisoned the lock (the state stays consistent:
@@ -252,6 +316,11 @@ impl RoomState {
             .take(cap)
             .map(|m| self.participant(m))
             .collect()
+    }
+
+    /// Participants on this node and (as last reported) on the others.
+    pub fn participant_count(&self) -> usize {
+        self.members.len() + self.remote_counts.values().sum::<usize>()
     }
 
     pub fn guest_count(&self) -> usize {
@@ -471,5 +540,25 @@ mod tests {
         assert_eq!(ids, ["u7", "u0", "u1"]);
         assert!(capped[0].is_host);
         assert_eq!(st.participants_capped(50).len(), 10);
+    }
+
+    #[test]
+    fn a_record_makes_an_equivalent_replica() {
+        let r = room(Some("pw"));
+        let rec: HashMap<String, String> = r
+            .record()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let copy = Room::from_record("r1", &rec, 8).expect("replica");
+        assert_eq!(copy.name, r.name);
+        assert_eq!(copy.created_at, r.created_at);
+        assert_eq!(copy.delay_ms, r.delay_ms);
+        assert_eq!(copy.state().host_id, "h");
+        assert!(copy.password_ok(Some("pw")) && !copy.password_ok(Some("x")));
+        assert!(copy.host_token_ok("secret") && !copy.host_token_ok("other"));
+        let mut broken = rec.clone();
+        broken.insert("hostToken".into(), "zz".into());
+        assert!(Room::from_record("r1", &broken, 8).is_none());
     }
 }

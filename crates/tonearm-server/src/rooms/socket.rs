@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use socketioxide::extract::{Extension, MaybeExtension, SocketRef, State, TryData};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Most participants listed on join: a joiner of a crowded room gets the first ones and the
 /// count (listing all would cost O(n) per join, O(n²) for a crowd); changes follow as diffs.
@@ -207,6 +207,7 @@ async fn on_create(
         Ok(x) => x,
         Err(e) => return error(&s, "room_refused", e),
     };
+    st.rooms.register(&room).await;
     send(&s, "room:created", &created);
     enter(&s, &st, &conn, &room, false).await;
 }
@@ -242,7 +243,7 @@ async fn on_join(
         }
     };
     conn.media.store(media, Ordering::Relaxed);
-    let Some(room) = st.rooms.get(&req.room_id) else {
+    let Some(room) = st.rooms.find(&req.room_id).await else {
         return send(&s, "room:notfound", &json!({ "roomId": req.room_id }));
     };
     let host_by_token = req
@@ -315,6 +316,13 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
             &json!({ "roomId": &*room.id, "maxParticipants": st.rooms.config.max_participants }),
         );
     };
+    if take_host {
+        if let Some(c) = st.rooms.cluster() {
+            c.publish_event(&room.id, "host", &json!({ "hostId": conn.user_id }));
+            c.set_field(&room.id, "hostId", Some(conn.user_id.clone()))
+                .await;
+        }
+    }
     *lock(&conn.room) = Some(room.clone());
     s.join(room.key.clone());
     for q in Quality::ALL {
@@ -406,23 +414,22 @@ async fn on_broadcast_start(
         );
     }
     {
+        let _relay = room.relay.lock().await;
         let mut state = room.state();
-        state.live = Some(Live {
-            audio_config: config.clone(),
-            started: Instant::now(),
-            audio: super::audio::Broadcast::new(Duration::from_millis(u64::from(
-                st.rooms.config.replay_ms,
-            ))),
-        });
+        state.live = Some(Live::new(config.clone(), &st.rooms.config));
         state.stats_at = Instant::now();
     }
-    let started_at = tonearm_store::now_ms();
+    let started = json!({
+        "roomId": &*room.id, "audioConfig": config, "startedAt": tonearm_store::now_ms(),
+    });
+    if let Some(c) = st.rooms.cluster() {
+        c.publish_event(&room.id, "broadcast:started", &started);
+        c.set_field(&room.id, "live", Some(config.to_string()))
+            .await;
+    }
     let _ = s
         .within(room.key.clone())
-        .emit(
-            "broadcast:started",
-            &json!({ "roomId": &*room.id, "audioConfig": config, "startedAt": started_at }),
-        )
+        .emit("broadcast:started", &started)
         .await;
 }
 
@@ -463,23 +470,24 @@ async fn on_audio(
         }
     };
     match relayed {
-        // Serialized once per path; every guest of the layer gets the same bytes.
+        // Serialized once per path; every guest of the layer gets the same bytes, and every
+        // other node one copy.
         Ok((out, media_bytes)) => {
-            let _ = s
-                .to(room.layer_key(out.quality).to_string())
-                .emit("broadcast:audio", &out)
-                .await;
-            let media = &room.media[out.quality.index()];
-            if media.receiver_count() > 0 {
-                // Never waits: a listener that is a full ring behind loses its oldest frames.
-                let _ = media.send(MediaItem::Frame(media_bytes));
+            if let Some(c) = st.rooms.cluster() {
+                c.publish_frame(&room.id, &media_bytes);
             }
+            super::cluster::deliver(&st, &room, &out, media_bytes).await;
         }
         Err(e) => broadcast_error(&s, &e),
     }
 }
 
-async fn on_broadcast_stop(s: SocketRef, Extension(conn): Extension<Arc<Conn>>, turn: Turn) {
+async fn on_broadcast_stop(
+    s: SocketRef,
+    State(st): State<AppState>,
+    Extension(conn): Extension<Arc<Conn>>,
+    turn: Turn,
+) {
     let _turn = turn.wait().await;
     let Some(room) = hosted_room(&s, &conn) else {
         return;
@@ -491,6 +499,14 @@ async fn on_broadcast_stop(s: SocketRef, Extension(conn): Extension<Arc<Conn>>, 
         for m in &room.media {
             let _ = m.send(MediaItem::Stopped);
         }
+    }
+    if let Some(c) = st.rooms.cluster() {
+        c.publish_event(
+            &room.id,
+            "broadcast:stopped",
+            &json!({ "roomId": &*room.id }),
+        );
+        c.set_field(&room.id, "live", None).await;
     }
     let _ = s
         .within(room.key.clone())
@@ -505,6 +521,7 @@ struct ChatReq {
 
 async fn on_chat(
     s: SocketRef,
+    State(st): State<AppState>,
     Extension(conn): Extension<Arc<Conn>>,
     turn: Turn,
     TryData(req): TryData<ChatReq>,
@@ -538,6 +555,9 @@ async fn on_chat(
         state.push_chat(msg.clone());
         msg
     };
+    if let Some(c) = st.rooms.cluster() {
+        c.publish_event(&room.id, "chat:message", &json!(msg));
+    }
     let _ = s.within(room.key.clone()).emit("chat:message", &msg).await;
 }
 

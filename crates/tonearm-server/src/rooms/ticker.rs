@@ -23,28 +23,94 @@ pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             n += 1;
-            let idle = Duration::from_secs(st.rooms.config.idle_close_secs);
             for room in st.rooms.all() {
                 announce_changes(&st, &room).await;
                 if n.is_multiple_of(4) {
                     send_stats(&st, &room).await;
-                }
-                let away = room.state().host_away_since;
-                if away.is_some_and(|t| t.elapsed() >= idle) {
-                    tracing::info!(room = %room.id, "closing room: host away too long");
-                    st.rooms.close(&room.id, "idle").await;
+                    keep_or_close(&st, &room).await;
                 }
             }
         }
     })
 }
 
+/// Once a second: closes a room whose host has been away too long (the node that created it
+/// decides, asking the others through Redis), keeps its record alive, and forgets replicas no
+/// guest here needs any more.
+async fn keep_or_close(st: &AppState, room: &Arc<Room>) {
+    let idle = Duration::from_secs(st.rooms.config.idle_close_secs);
+    let (away, host_here, empty) = {
+        let state = room.state();
+        (
+            state.host_away_since,
+            state.host_present(),
+            state.members.is_empty(),
+        )
+    };
+    let cluster = st.rooms.cluster();
+    if let Some(c) = cluster {
+        if host_here {
+            c.host_seen(&room.id).await;
+        }
+        if room.origin {
+            c.touch(&room.id).await;
+        } else if empty {
+            st.rooms.remove(&room.id);
+            return;
+        }
+    }
+    let idle_here = away.is_some_and(|t| t.elapsed() >= idle);
+    if !(room.origin && idle_here) {
+        return;
+    }
+    if let Some(c) = cluster {
+        if c.host_seen_within(&room.id, idle).await {
+            return;
+        }
+    }
+    tracing::info!(room = %room.id, "closing room: host away too long");
+    st.rooms.close(&room.id, "idle").await;
+}
+
+/// Sends this node's gathered participant changes to its sockets and to the other nodes.
 async fn announce_changes(st: &AppState, room: &Arc<Room>) {
-    let (changes, count) = {
+    let (changes, here, total) = {
         let mut state = room.state();
-        (std::mem::take(&mut state.changes), state.members.len())
+        (
+            std::mem::take(&mut state.changes),
+            state.members.len(),
+            state.participant_count(),
+        )
     };
     let Changes { joined, left } = changes;
+    if joined.is_empty() && left.is_empty() {
+        return;
+    }
+    if let Some(c) = st.rooms.cluster() {
+        let cap = |v: &[super::room::Participant]| v[..v.len().min(UPDATE_CAP)].to_vec();
+        c.publish_event(
+            &room.id,
+            "changes",
+            &json!({
+                "node": super::cluster::node_id(c),
+                "joined": cap(&joined),
+                "left": cap(&left),
+                "count": here,
+            }),
+        );
+    }
+    announce(st, room, joined, left, total).await;
+}
+
+/// Tells this node's sockets in `room` who joined and left: one event per change for a small
+/// batch, one `participants:update` (naming at most `UPDATE_CAP` of each) for a crowd.
+pub async fn announce(
+    st: &AppState,
+    room: &Room,
+    joined: Vec<super::room::Participant>,
+    left: Vec<super::room::Participant>,
+    count: usize,
+) {
     if joined.is_empty() && left.is_empty() {
         return;
     }

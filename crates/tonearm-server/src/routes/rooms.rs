@@ -21,7 +21,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let Json(req) = body?;
     let host_id = crate::auth::tokens::random_token(9);
-    let (_, created) = st.rooms.create(&req, host_id).map_err(|e| match e {
+    let (room, created) = st.rooms.create(&req, host_id).map_err(|e| match e {
         RoomError::TooMany => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "too_many_rooms",
@@ -29,6 +29,7 @@ pub async fn create(
         ),
         other => ApiError::bad_request(other.to_string()),
     })?;
+    st.rooms.register(&room).await;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -37,18 +38,22 @@ pub async fn list(State(st): State<AppState>) -> Json<Vec<Value>> {
     Json(st.rooms.list().iter().map(|r| r.summary()).collect())
 }
 
-fn room(st: &AppState, id: &str) -> ApiResult<std::sync::Arc<crate::rooms::room::Room>> {
-    st.rooms.get(id).ok_or_else(|| ApiError::not_found("room"))
+/// The room here, or (across nodes) a replica of one open on another node.
+async fn room(st: &AppState, id: &str) -> ApiResult<std::sync::Arc<crate::rooms::room::Room>> {
+    st.rooms
+        .find(id)
+        .await
+        .ok_or_else(|| ApiError::not_found("room"))
 }
 
 /// `GET /api/rooms/{id}`
 pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(room(&st, &id)?.details()))
+    Ok(Json(room(&st, &id).await?.details()))
 }
 
 /// `GET /api/rooms/{id}/stats`
 pub async fn stats(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
-    let r = room(&st, &id)?;
+    let r = room(&st, &id).await?;
     let state = r.state();
     let s = state.stats;
     Ok(Json(json!({
@@ -66,7 +71,7 @@ pub async fn delete(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let r = room(&st, &id)?;
+    let r = room(&st, &id).await?;
     let token = headers.get("x-host-token").and_then(|v| v.to_str().ok());
     if !token.is_some_and(|t| r.host_token_ok(t)) {
         return Err(ApiError::new(
@@ -107,7 +112,7 @@ pub async fn media(
             "the session token is missing, forged or expired",
         )
     })?;
-    let r = room(&st, &id)?;
+    let r = room(&st, &id).await?;
     let left = r
         .state()
         .members

@@ -567,3 +567,22 @@ pub fn to_file(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     std::fs::write(&p, bytes).unwrap();
     p
 }
+
+/// The signing key two nodes share in multi-node tests.
+pub const SHARED_SECRET: &str = "two-nodes-share-this-signing-key-0123456789";
+
+/// Two server processes sharing one real Redis (node A owns it), with separate databases, so
+/// Redis is the only thing they share besides the signing key.
+pub async fn two_nodes(extra: &[(&str, &str)]) -> (TestServer, TestServer) {
+    let mut env = vec![("TONEARM_AUTH__JWT_SECRET", SHARED_SECRET)];
+    env.extend_from_slice(extra);
+    let a = TestServer::start_on(Backend::redis(), |_| {}, &env).await;
+    let url = a
+        .backend
+        .redis_server()
+        .expect("node A owns redis")
+        .url
+        .clone();
+    let b = TestServer::start_on(Backend::SharedRedis(url), |_| {}, &env).await;
+    (a, b)
+}
