@@ -42,7 +42,7 @@ pub struct LoadtestArgs {
 
 /// Where a guest's frames come from.
 enum Feed {
-    Media(media::MediaStream),
+    Media(Box<media::MediaStream>),
     Socket(tonearm_rooms::sio::Client),
 }
 
@@ -118,7 +118,7 @@ async fn guest(run: Arc<Run>) -> anyhow::Result<Seen> {
                 let s = media::connect(&run.server, &run.room, &g.token, Quality::High).await?;
                 // This guest reads no events; dropping them leaves pings answered.
                 drop(g);
-                Feed::Media(s)
+                Feed::Media(Box::new(s))
             } else {
                 Feed::Socket(g.client)
             };
