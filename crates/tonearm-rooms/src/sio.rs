@@ -343,6 +343,22 @@ mod tests {
     }
 
     #[test]
+    fn random_packets_never_panic() {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let alphabet = b"0123456789-[]{}\",:/_ab\\";
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 24) as usize;
+            let s: String = (0..len)
+                .map(|i| alphabet[((x >> (i % 8 * 8)) as usize + i) % alphabet.len()] as char)
+                .collect();
+            let _ = parse_packet(&s);
+        }
+    }
+
+    #[test]
     fn malformed_packets_are_errors_not_panics() {
         for s in ["", "2", "2[", "2[1]", "5x-[]", "5-[]", "2{}", "51-", "2/ns"] {
             let r = parse_packet(s);
