@@ -123,3 +123,80 @@ mod tests {
         assert_eq!(p.room_delay_ms(), 100.0);
     }
 }
+
+/// Picks a guest's layer from its buffer health: trouble (a frame late or dropped) moves it to
+/// the low layer at once; `RECOVER` of clean listening moves it back up. Quick down, slow up, so
+/// a flaky link does not flap between layers.
+#[derive(Debug, Clone)]
+pub struct QualityPolicy {
+    current: crate::Quality,
+    clean_ms: f64,
+}
+
+/// Clean listening needed before trying the high layer again.
+pub const RECOVER_MS: f64 = 10_000.0;
+
+impl Default for QualityPolicy {
+    fn default() -> Self {
+        QualityPolicy {
+            current: crate::Quality::High,
+            clean_ms: 0.0,
+        }
+    }
+}
+
+impl QualityPolicy {
+    pub fn current(&self) -> crate::Quality {
+        self.current
+    }
+
+    /// Feeds one frame's outcome (`trouble`: it was late, or frames were dropped before it)
+    /// and its length; returns the layer to switch to, if it changes.
+    pub fn observe(&mut self, trouble: bool, frame_ms: f64) -> Option<crate::Quality> {
+        use crate::Quality::{High, Low};
+        if trouble {
+            self.clean_ms = 0.0;
+            if self.current == High {
+                self.current = Low;
+                return Some(Low);
+            }
+            return None;
+        }
+        self.clean_ms += frame_ms;
+        if self.current == Low && self.clean_ms >= RECOVER_MS {
+            self.current = High;
+            self.clean_ms = 0.0;
+            return Some(High);
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod quality_tests {
+    use super::*;
+    use crate::Quality::{High, Low};
+
+    #[test]
+    fn trouble_steps_down_at_once_and_clean_time_steps_back_up() {
+        let mut q = QualityPolicy::default();
+        assert_eq!(q.observe(false, 20.0), None);
+        assert_eq!(q.observe(true, 20.0), Some(Low));
+        assert_eq!(q.observe(true, 20.0), None, "already low");
+        // 9.98 s clean: not yet.
+        for _ in 0..499 {
+            assert_eq!(q.observe(false, 20.0), None);
+        }
+        assert_eq!(q.observe(false, 20.0), Some(High));
+        assert_eq!(q.current(), High);
+        // Trouble during recovery restarts the clock.
+        q.observe(true, 20.0);
+        for _ in 0..300 {
+            q.observe(false, 20.0);
+        }
+        q.observe(true, 20.0);
+        for _ in 0..499 {
+            assert_eq!(q.observe(false, 20.0), None);
+        }
+    }
+}

@@ -172,9 +172,13 @@ async fn wait_guests(s: &TestServer, room: &str, n: u64) {
     .await;
 }
 
-/// Broadcasts `src` to the room through `base` as its host; returns the host's frame log.
+/// Broadcasts `src` to the room through `base` as its host, writing the host's frame log.
 async fn broadcast(base: &str, room: &str, token: &str, src: &Path, log: &Path) {
-    let host = spawn(&[
+    host_done(start_host(base, room, token, src, log)).await
+}
+
+fn start_host(base: &str, room: &str, token: &str, src: &Path, log: &Path) -> Child {
+    spawn(&[
         "broadcast",
         "--server",
         base,
@@ -186,7 +190,10 @@ async fn broadcast(base: &str, room: &str, token: &str, src: &Path, log: &Path) 
         log.to_str().unwrap(),
         "--clock-skew-ms",
         &HOST_SKEW.to_string(),
-    ]);
+    ])
+}
+
+async fn host_done(host: Child) {
     tokio::task::spawn_blocking(move || {
         let out = host.wait_with_output().expect("broadcast");
         assert!(
@@ -313,8 +320,18 @@ async fn two_listeners_hear_the_broadcast_in_sync_and_on_schedule() {
     // Both are in (the server says so) before the host starts.
     wait_guests(&s, &room, 2).await;
     let log = tmp.path().join("host.tsv");
-    broadcast(&s.base, &room, &host_token, &src_path, &log).await;
+    let host = start_host(&s.base, &room, &host_token, &src_path, &log);
+    // A third guest joins two seconds into the broadcast (the server's own count of it).
+    s.until(20, "two seconds of broadcast", || async {
+        let r = s.json(&format!("/api/rooms/{room}")).await;
+        (r["stats"]["duration"].as_f64().unwrap_or(0.0) >= 2.0).then_some(())
+    })
+    .await;
+    let late_out = tmp.path().join("late.wav");
+    let late = listen(&s.base, &room, &late_out, 55.0);
+    host_done(host).await;
     let reports = finish_all(listeners).await;
+    let late = finish_all(vec![late]).await.remove(0);
 
     let capture = column(&log, "capture_local_ms", |_| true);
     assert_eq!(
@@ -336,7 +353,47 @@ async fn two_listeners_hear_the_broadcast_in_sync_and_on_schedule() {
         worst <= 5.0,
         "the listeners' schedules differ by up to {worst:.2} ms"
     );
-    println!("listeners agree within {worst:.3} ms; reports: {reports:?}");
+    for r in &reports {
+        assert_eq!(
+            r["quality"], "high",
+            "nothing pushed a clean guest down: {r}"
+        );
+    }
+
+    // The late joiner: it got the replay at once (too old to play, skipped without counting as
+    // trouble), then played the rest in step with the others.
+    assert_eq!(late["ended"], "broadcast:stopped", "{late}");
+    assert!(
+        late["late"].as_u64().unwrap() > 0,
+        "the replay burst arrived: {late}"
+    );
+    assert_eq!(late["quality"], "high", "{late}");
+    assert_eq!(late["qualitySwitches"], 0, "{late}");
+    assert_eq!(late["delayGrown"], 0, "{late}");
+    let played = late["played"].as_u64().unwrap();
+    assert!(played >= 100, "{late}");
+    let plays = column(
+        &late_out.with_extension("schedule.tsv"),
+        "play_local_ms",
+        |row| row["status"] == "play",
+    );
+    let mut seqs: Vec<u64> = plays.keys().copied().collect();
+    seqs.sort();
+    let last = (RATE * SECONDS / 960) as u64 - 1;
+    assert_eq!(seqs.last(), Some(&last), "it plays to the end");
+    assert_eq!(
+        seqs.len() as u64,
+        last + 1 - seqs[0],
+        "and every frame from its first"
+    );
+    for (seq, play) in &plays {
+        let drift = (play - 55.0 - schedules[0][seq]).abs();
+        assert!(
+            drift <= 5.0,
+            "late joiner frame {seq}: {drift:.2} ms from the others"
+        );
+    }
+    println!("listeners agree within {worst:.3} ms; reports: {reports:?}; late: {late}");
 }
 
 /// Two nodes sharing Redis: the host broadcasts through node A, guests listen through A and B.

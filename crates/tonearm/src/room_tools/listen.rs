@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tonearm_media::OpusPacketDecoder;
 use tonearm_rooms::media::{self, MediaMessage};
-use tonearm_rooms::playout::{Decision, Playout};
+use tonearm_rooms::playout::{Decision, Playout, QualityPolicy};
 use tonearm_rooms::wire::{MediaFrame, Notice};
 use tonearm_rooms::Quality;
 
@@ -33,8 +33,9 @@ pub struct ListenArgs {
     /// Stop after this many seconds (default: when the broadcast stops).
     #[arg(long)]
     pub seconds: Option<f64>,
-    /// `high` or `low`.
-    #[arg(long, default_value = "high")]
+    /// `auto` (by buffer health: down at the first late or dropped frame, up after 10 s
+    /// clean), `high` or `low`.
+    #[arg(long, default_value = "auto")]
     pub quality: String,
     /// Pretend this machine's clock is off by this much (tests clock sync).
     #[arg(long, default_value_t = 0.0, hide = true, allow_hyphen_values = true)]
@@ -101,7 +102,13 @@ struct Tally {
 }
 
 pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
-    let quality = Quality::parse(&args.quality).context("--quality is high or low")?;
+    let mut policy = (args.quality == "auto").then(QualityPolicy::default);
+    let quality = match &policy {
+        Some(p) => p.current(),
+        None => Quality::parse(&args.quality).context("--quality is auto, high or low")?,
+    };
+    let mut switches = 0u32;
+    let mut dropped_since = false;
     let mut g = connect(&args.server, args.clock_skew_ms).await?;
     let joined = g
         .join(&args.room, args.password.as_deref(), None, true)
@@ -157,9 +164,19 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
             msg = stream.next() => match msg {
                 Some(Ok(MediaMessage::Frame(f))) => {
                     let arrival = g.clock.now_ms();
-                    sink.frame(&f, arrival, g.offset_ms())?;
+                    let late = sink.frame(&f, arrival, g.offset_ms())?;
+                    let trouble = late || std::mem::take(&mut dropped_since);
+                    if let Some(q) = policy.as_mut().and_then(|p| p.observe(trouble, f64::from(f.duration))) {
+                        stream.set_quality(q).await?;
+                        // The other layer numbers its frames on its own.
+                        sink.next_seq = None;
+                        switches += 1;
+                    }
                 }
-                Some(Ok(MediaMessage::Notice(Notice::Dropped { frames }))) => sink.t.dropped += frames,
+                Some(Ok(MediaMessage::Notice(Notice::Dropped { frames }))) => {
+                    sink.t.dropped += frames;
+                    dropped_since = true;
+                }
                 Some(Ok(MediaMessage::Notice(Notice::Closed { reason }))) => { end_reason = reason; break; }
                 Some(Ok(MediaMessage::Notice(Notice::Stopped))) => { end_reason = "broadcast:stopped".into(); break; }
                 Some(Ok(MediaMessage::Notice(_))) => {}
@@ -186,6 +203,8 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
             "ended": end_reason,
             "received": t.received, "played": t.played, "late": t.late, "lost": t.lost,
             "dropped": t.dropped, "undecodable": t.undecodable,
+            "quality": policy.as_ref().map(|p| p.current()).unwrap_or(quality),
+            "qualitySwitches": switches,
             "roomDelayMs": room_delay, "delayMs": playout.delay_ms(), "delayGrown": playout.times_grown(),
             "clockOffsetMs": est_end.map(|e| e.offset_ms).unwrap_or(est.offset_ms),
             "clockRttMs": est_end.map(|e| e.rtt_ms).unwrap_or(est.rtt_ms),
@@ -212,7 +231,8 @@ struct Sink {
 
 impl Sink {
     /// Handles one received frame: loss accounting, decode, playout decision, WAV and schedule.
-    fn frame(&mut self, f: &MediaFrame, arrival_local: f64, offset: f64) -> anyhow::Result<()> {
+    /// Returns whether it was a live frame that came too late (buffer trouble).
+    fn frame(&mut self, f: &MediaFrame, arrival_local: f64, offset: f64) -> anyhow::Result<bool> {
         let Sink {
             playout,
             decoder,
@@ -243,8 +263,9 @@ impl Sink {
                 "{}\t{:.3}\t{arrival_local:.3}\t\t\tundecodable",
                 f.seq, f.timestamp
             )?;
-            return Ok(());
+            return Ok(false);
         }
+        let live = f.server_time >= playout.joined_at_server_ms();
         match playout.place(f.timestamp, f.server_time, arrival_server) {
             Decision::Play { at_server_ms } => {
                 let o = *origin.get_or_insert(f.timestamp);
@@ -267,8 +288,9 @@ impl Sink {
                     "{}\t{:.3}\t{arrival_local:.3}\t\t\tlate by {by_ms:.1} ms",
                     f.seq, f.timestamp
                 )?;
+                return Ok(live);
             }
         }
-        Ok(())
+        Ok(false)
     }
 }
