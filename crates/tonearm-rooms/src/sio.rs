@@ -134,7 +134,9 @@ impl Client {
 /// Connects to `base` (`http://host:port`) with an optional auth payload.
 pub async fn connect(base: &str, auth: Option<&Value>) -> Result<Client, SioError> {
     let url = crate::ws_url(base, "/socket.io/?EIO=4&transport=websocket")?;
-    let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
+    // No Nagle: a frame is a text packet then its binary attachment, two small writes that
+    // must not wait for a delayed ACK (40 ms) between them.
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url.as_str(), None, true)
         .await
         .map_err(|e| SioError::Connect(e.to_string()))?;
     let open = next_text(&mut ws).await?;

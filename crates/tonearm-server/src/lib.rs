@@ -425,6 +425,14 @@ pub async fn serve(
     }
     rooms::ticker::spawn(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // No Nagle: a room frame is a small write that must leave now, not wait up to a delayed
+    // ACK (40 ms) behind the previous one.
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+    });
     let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),

@@ -43,13 +43,19 @@ fn f(v: &Value, path: &[&str]) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
-pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
-    let most = guest_counts.iter().copied().max().unwrap_or(0);
-    let cap = (most + 10).to_string();
-    let lib = tmp.join("rooms-lib");
+/// A fresh server with a host broadcasting the track into a new room: (server, host, base URL,
+/// `--room=ID`). Each measurement gets its own, so one run's memory does not flatter the next.
+fn live_room(
+    tmp: &Path,
+    tag: &str,
+    track: &Path,
+    max_participants: usize,
+) -> anyhow::Result<(Server, Host, String, String)> {
+    let lib = tmp.join(format!("rooms-lib-{tag}"));
     std::fs::create_dir_all(&lib)?;
+    let cap = max_participants.to_string();
     let server: Server = start_server_with(
-        &tmp.join("rooms-data"),
+        &tmp.join(format!("rooms-data-{tag}")),
         &lib,
         // An overloaded server warns per late event; the table says it better.
         &[
@@ -58,15 +64,9 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
         ],
     )?;
     let base = format!("http://{}", server.addr);
-    // Ten minutes of tone: longer than every measurement below together.
-    let track = tmp.join("room-source.wav");
-    write_wav(
-        std::io::BufWriter::new(std::fs::File::create(&track)?),
-        &sine(440.0, 600.0, 48_000, 1, 0.5),
-    )?;
     let mut child = Command::new(std::env::current_exe()?)
         .args(["broadcast", "--server", &base, "--name", "bench", "--file"])
-        .arg(&track)
+        .arg(track)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
@@ -74,10 +74,20 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
     BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
     let host = Host(child);
     let created: Value = serde_json::from_str(line.trim()).context("broadcast's room line")?;
-    let room = created["roomId"].as_str().context("roomId")?.to_string();
-    let room_arg = format!("--room={room}");
+    let room = created["roomId"].as_str().context("roomId")?;
+    Ok((server, host, base, format!("--room={room}")))
+}
+
+pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
+    // Five minutes of tone: longer than any one measurement below.
+    let track = tmp.join("room-source.wav");
+    write_wav(
+        std::io::BufWriter::new(std::fs::File::create(&track)?),
+        &sine(440.0, 300.0, 48_000, 1, 0.5),
+    )?;
 
     println!("\n## listening room: glass-to-glass (one listener, 10 s, room delay {DELAY_MS} ms)");
+    let (server, host, base, room_arg) = live_room(tmp, "g2g", &track, 10)?;
     let out = tmp.join("room-listener.wav");
     let l = tonearm(&[
         "listen",
@@ -89,6 +99,8 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
         "--out",
         out.to_str().context("path")?,
     ])?;
+    drop(host);
+    drop(server);
     println!(
         "{:<44} p50 {:>6.1} ms  p99 {:>6.1} ms  max {:>6.1} ms   {:.2} × the room delay",
         "capture → arrival at the guest",
@@ -107,7 +119,7 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
     );
 
     println!("\n## listening room fan-out: one 128 kbps host, N guests in one room, 8 s measured");
-    println!("(goal: 5,000 guests with p99 ≤ 50 ms and ≤ 32 KB server RSS per guest; the load generator shares the 2 cores)");
+    println!("(goal: 5,000 guests with p99 ≤ 50 ms and ≤ 32 KB server RSS per guest; the load generator shares the 2 cores; a fresh server per row)");
     println!(
         "{:<10} {:<7} {:>9} {:>9} {:>9} {:>10} {:>9} {:>10} {:>11} {:>12}",
         "guests",
@@ -123,8 +135,10 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
     );
     for &n in guest_counts {
         let guests = n.to_string();
-        let measure = |transport: &str| {
-            tonearm(&[
+        let measure = |transport: &str| -> anyhow::Result<Value> {
+            let (server, host, base, room_arg) =
+                live_room(tmp, &format!("{n}-{transport}"), &track, n + 10)?;
+            let r = tonearm(&[
                 "loadtest",
                 "--server",
                 &base,
@@ -135,7 +149,10 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
                 "8",
                 "--transport",
                 transport,
-            ])
+            ]);
+            drop(host);
+            drop(server);
+            r
         };
         let media = measure("media")?;
         // The reference: the same guests taking `broadcast:audio` events (kept to sizes it
@@ -167,7 +184,5 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
             );
         }
     }
-    drop(host);
-    drop(server);
     Ok(())
 }
