@@ -213,6 +213,8 @@ pub fn router(state: AppState) -> Router {
     let (socket_layer, io) = socketioxide::SocketIo::builder()
         .with_state(state.clone())
         .max_buffer_size(512)
+        // A guest sends only small events: a small read buffer per connection.
+        .ws_read_buffer_size(1024)
         .ping_interval(Duration::from_secs(10))
         .ping_timeout(Duration::from_secs(10))
         // Nothing a room needs is large (an audio frame is ≤ 4 KB, a chat line ≤ 500 chars):

@@ -17,7 +17,7 @@ use std::time::Instant;
 
 /// Most participants listed on join: a joiner of a crowded room gets the first ones and the
 /// count (listing all would cost O(n) per join, O(n²) for a crowd); changes follow as diffs.
-const LIST_CAP: usize = 200;
+const LIST_CAP: usize = 50;
 
 /// How long a guest session token stays valid (reconnects within it keep the identity).
 const SESSION_TTL_SECS: u64 = 7 * 24 * 3600;

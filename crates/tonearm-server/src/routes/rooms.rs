@@ -135,10 +135,10 @@ pub async fn media(
     })?;
     Ok(upgrade
         // Frames are ≤ 4 KB and a listener only ever sends a tiny quality switch.
-        .read_buffer_size(4096)
+        .read_buffer_size(512)
         // Small: a batch of waiting frames is gathered into one write, and an idle listener
         // keeps little memory.
-        .write_buffer_size(4096)
+        .write_buffer_size(1024)
         .max_message_size(4096)
         .on_upgrade(move |ws| crate::rooms::media::serve_ws(r, left, quality, ws)))
 }

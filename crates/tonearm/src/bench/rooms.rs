@@ -122,7 +122,7 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
     println!("(goal: 5,000 guests with p99 ≤ 50 ms and ≤ 32 KB server RSS per guest; the load generator shares the 2 cores; a fresh server per row)");
     println!(
         "{:<10} {:<7} {:>9} {:>9} {:>9} {:>10} {:>9} {:>10} {:>11} {:>12}",
-        "guests",
+        "guests in",
         "path",
         "p50 ms",
         "p99 ms",
@@ -167,9 +167,15 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
             let ratio = socket
                 .as_ref()
                 .map(|s| f(r, &["relayDelayMs", "p99"]) / f(s, &["relayDelayMs", "p99"]));
+            let joined = r["guestsJoined"].as_u64().unwrap_or(0);
+            let shown = if joined == n as u64 {
+                n.to_string()
+            } else {
+                format!("{joined}/{n}")
+            };
             println!(
                 "{:<10} {:<7} {:>9.1} {:>9.1} {:>9.1} {:>10} {:>9.0} {:>10.1} {:>11.0} {:>12}",
-                n,
+                shown,
                 path,
                 f(r, &["relayDelayMs", "p50"]),
                 f(r, &["relayDelayMs", "p99"]),
