@@ -259,6 +259,9 @@ async fn read_loop(
     }
 }
 
+/// More binary attachments than any room event has (one) is a broken or hostile packet.
+const MAX_ATTACHMENTS: usize = 16;
+
 /// A parsed Socket.IO packet (the part this client acts on).
 #[derive(Debug, PartialEq)]
 enum Packet {
@@ -276,12 +279,17 @@ fn parse_packet(s: &str) -> Result<Packet, SioError> {
         .first()
         .copied()
         .ok_or_else(|| bad("empty"))?;
+    if !kind.is_ascii() {
+        return Err(bad("not a packet type"));
+    }
     rest = &rest[1..];
     let attachments = if kind == b'5' || kind == b'6' {
         let dash = rest.find('-').ok_or_else(|| bad("no attachment count"))?;
         let n = rest[..dash]
             .parse::<usize>()
-            .map_err(|_| bad("bad attachment count"))?;
+            .ok()
+            .filter(|n| *n <= MAX_ATTACHMENTS)
+            .ok_or_else(|| bad("bad attachment count"))?;
         rest = &rest[dash + 1..];
         n
     } else {
@@ -362,7 +370,20 @@ mod tests {
 
     #[test]
     fn malformed_packets_are_errors_not_panics() {
-        for s in ["", "2", "2[", "2[1]", "5x-[]", "5-[]", "2{}", "51-", "2/ns"] {
+        for s in [
+            "",
+            "2",
+            "2[",
+            "2[1]",
+            "5x-[]",
+            "5-[]",
+            "2{}",
+            "51-",
+            "2/ns",
+            "é[]",
+            "\u{1F600}",
+            "599999999999-[\"x\"]",
+        ] {
             let r = parse_packet(s);
             assert!(r.is_err() || matches!(r, Ok(Packet::Other)), "{s:?}: {r:?}");
         }

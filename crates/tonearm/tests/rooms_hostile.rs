@@ -152,6 +152,23 @@ async fn malformed_room_traffic_changes_nothing_and_the_server_keeps_serving() {
             .await
             .unwrap();
     path.set_quality(tonearm_rooms::Quality::Low).await.unwrap();
+    // One media path per member: opening a second ends the first, with a notice.
+    let _second =
+        tonearm_rooms::media::connect(&s.base, &room, &token, tonearm_rooms::Quality::High)
+            .await
+            .unwrap();
+    let first_end = tokio::time::timeout(Duration::from_secs(10), path.next())
+        .await
+        .expect("the first path hears of it");
+    assert!(
+        matches!(
+            first_end,
+            Some(Ok(tonearm_rooms::media::MediaMessage::Notice(
+                tonearm_rooms::wire::Notice::Closed { .. }
+            )))
+        ),
+        "{first_end:?}"
+    );
     drop(path);
     let url = format!(
         "{}/api/rooms/{room}/media?token={token}",

@@ -192,6 +192,11 @@ impl Broadcast {
     /// Takes a frame another node accepted (it was checked and numbered there) into the ring,
     /// so this node's joiners start at once too.
     pub fn push_relayed(&mut self, out: FrameOut, media: bytes::Bytes) {
+        if out.quality == Quality::High {
+            self.counters.bytes += out.data.len() as u64;
+            self.counters.frames += 1;
+            self.counters.delay_ms_sum += (out.server_time - out.timestamp).max(0.0);
+        }
         let layer = &mut self.layers[out.quality.index()];
         layer.next_seq = out.seq + 1;
         layer.ring_ms += out.duration;

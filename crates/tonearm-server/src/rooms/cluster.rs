@@ -39,6 +39,8 @@ pub struct Cluster {
     outbox: mpsc::Sender<(String, Vec<u8>)>,
     /// How long records of rooms nobody refreshes survive (a crashed origin's rooms expire).
     record_ttl: u64,
+    /// HSET only if the record exists.
+    set_if_exists: redis::Script,
 }
 
 fn record_key(id: &str) -> String {
@@ -50,16 +52,23 @@ impl Cluster {
     pub fn new(conn: ConnectionManager, idle_close_secs: u64) -> Cluster {
         let (outbox, mut rx) = mpsc::channel::<(String, Vec<u8>)>(OUTBOX);
         let mut pub_conn = conn.clone();
-        // One publisher, so a room's messages keep their order.
+        // One publisher, so a room's messages keep their order; whatever is waiting goes to
+        // Redis as one pipeline (one round trip), not one round trip per message.
         tokio::spawn(async move {
             while let Some((channel, payload)) = rx.recv().await {
-                let sent: redis::RedisResult<i64> = redis::cmd("PUBLISH")
-                    .arg(&channel)
-                    .arg(payload)
-                    .query_async(&mut pub_conn)
-                    .await;
+                let mut pipe = redis::pipe();
+                pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+                let mut n = 1u64;
+                while let Ok((channel, payload)) = rx.try_recv() {
+                    pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+                    n += 1;
+                    if n == 256 {
+                        break;
+                    }
+                }
+                let sent: redis::RedisResult<()> = pipe.query_async(&mut pub_conn).await;
                 if let Err(e) = sent {
-                    metrics::counter!("tonearm_room_bus_failed_total").increment(1);
+                    metrics::counter!("tonearm_room_bus_failed_total").increment(n);
                     tracing::debug!("room bus publish failed: {e}");
                 }
             }
@@ -69,6 +78,10 @@ impl Cluster {
             conn,
             outbox,
             record_ttl: idle_close_secs.saturating_mul(2).max(120),
+            set_if_exists: redis::Script::new(
+                "if redis.call('EXISTS', KEYS[1]) == 1 then \
+                   return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 0",
+            ),
         }
     }
 
@@ -136,21 +149,30 @@ impl Cluster {
             .await;
     }
 
-    /// Sets one field of a room's record.
+    /// Sets one field of a room's record, if the record still exists (a write must never
+    /// bring back a closed or expired room as a partial record without an expiry).
     pub async fn set_field(&self, id: &str, field: &str, value: Option<String>) {
-        let cmd = match value {
-            Some(v) => {
-                let mut c = redis::cmd("HSET");
-                c.arg(record_key(id)).arg(field).arg(v);
-                c
-            }
-            None => {
-                let mut c = redis::cmd("HDEL");
-                c.arg(record_key(id)).arg(field);
-                c
-            }
+        let Some(v) = value else {
+            let _: Option<i64> = self
+                .call(redis::cmd("HDEL").arg(record_key(id)).arg(field))
+                .await;
+            return;
         };
-        let _: Option<i64> = self.call(&cmd).await;
+        let mut conn = self.conn.clone();
+        let mut inv = self.set_if_exists.key(record_key(id));
+        inv.arg(field).arg(v);
+        let run = inv.invoke_async::<i64>(&mut conn);
+        match tokio::time::timeout(CALL_TIMEOUT, run).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!("room registry: {e}"),
+            Err(_) => tracing::warn!("room registry: redis timed out"),
+        }
+    }
+
+    /// Whether a room's record still exists (`None`: Redis did not answer).
+    pub async fn exists(&self, id: &str) -> Option<bool> {
+        let n: i64 = self.call(redis::cmd("EXISTS").arg(record_key(id))).await?;
+        Some(n == 1)
     }
 
     pub async fn delete_record(&self, id: &str) {

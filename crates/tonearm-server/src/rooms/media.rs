@@ -35,6 +35,42 @@ async fn subscribe(room: &Room, q: Quality) -> (broadcast::Receiver<MediaItem>, 
     (rx, replay)
 }
 
+/// A listener whose socket takes no data for this long is dropped.
+const WRITE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Writes `first` and whatever else is already waiting, then flushes. False when the stream
+/// ended or the listener is gone.
+async fn write_batch<W>(
+    tx: &mut W,
+    frames: &mut broadcast::Receiver<MediaItem>,
+    first: Result<MediaItem, RecvError>,
+) -> bool
+where
+    W: futures_util::Sink<Message> + Unpin,
+{
+    let mut got = Some(first);
+    while let Some(item) = got.take() {
+        let msg = match item {
+            Ok(MediaItem::Frame(b)) => Message::Binary(b),
+            Ok(MediaItem::Stopped) => notice(&Notice::Stopped),
+            Err(RecvError::Lagged(n)) => {
+                metrics::counter!("tonearm_room_media_dropped_frames_total").increment(n);
+                notice(&Notice::Dropped { frames: n })
+            }
+            Err(RecvError::Closed) => return false,
+        };
+        if tx.feed(msg).await.is_err() {
+            return false;
+        }
+        got = match frames.try_recv() {
+            Ok(item) => Some(Ok(item)),
+            Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+            Err(TryRecvError::Empty | TryRecvError::Closed) => None,
+        };
+    }
+    tx.flush().await.is_ok()
+}
+
 /// Streams a layer to one listener over its WebSocket.
 pub async fn serve_ws(room: Arc<Room>, left: CancellationToken, quality: Quality, ws: WebSocket) {
     let (tx, rx) = ws.split();
@@ -55,48 +91,33 @@ pub async fn serve<W, R, E>(
 {
     metrics::gauge!("tonearm_room_media_listeners").increment(1.0);
     let (mut frames, replay) = subscribe(&room, quality).await;
-    let mut open = true;
-    for b in replay {
-        if tx.send(Message::Binary(b)).await.is_err() {
-            open = false;
-            break;
+    let replayed = async {
+        for b in replay {
+            tx.feed(Message::Binary(b)).await.ok()?;
         }
-    }
+        tx.flush().await.ok()
+    };
+    let mut open = tokio::select! {
+        ok = tokio::time::timeout(WRITE_LIMIT, replayed) => matches!(ok, Ok(Some(()))),
+        _ = left.cancelled() => false,
+    };
     while open {
         tokio::select! {
             _ = left.cancelled() => {
                 let reason = "no longer in the room".to_string();
-                let _ = tx.send(notice(&Notice::Closed { reason })).await;
+                let bye = tx.send(notice(&Notice::Closed { reason }));
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), bye).await;
                 break;
             }
             got = frames.recv() => {
                 // Everything already waiting goes out in one write: a listener that is behind
-                // costs one system call per batch, not per frame.
-                let mut got = Some(got);
-                while let Some(item) = got.take() {
-                    let msg = match item {
-                        Ok(MediaItem::Frame(b)) => Message::Binary(b),
-                        Ok(MediaItem::Stopped) => notice(&Notice::Stopped),
-                        Err(RecvError::Lagged(n)) => {
-                            metrics::counter!("tonearm_room_media_dropped_frames_total").increment(n);
-                            notice(&Notice::Dropped { frames: n })
-                        }
-                        Err(RecvError::Closed) => {
-                            open = false;
-                            break;
-                        }
-                    };
-                    if tx.feed(msg).await.is_err() {
-                        open = false;
-                        break;
-                    }
-                    got = match frames.try_recv() {
-                        Ok(item) => Some(Ok(item)),
-                        Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
-                        Err(TryRecvError::Empty | TryRecvError::Closed) => None,
-                    };
-                }
-                open = open && tx.flush().await.is_ok();
+                // costs one system call per batch, not per frame. The write races the listener
+                // leaving and a time limit, so a client that stops reading cannot pin this task.
+                let write = write_batch(&mut tx, &mut frames, got);
+                open = tokio::select! {
+                    ok = tokio::time::timeout(WRITE_LIMIT, write) => ok.unwrap_or(false),
+                    _ = left.cancelled() => false,
+                };
             }
             msg = rx.next() => match msg {
                 Some(Ok(Message::Text(t))) => {

@@ -77,6 +77,8 @@ pub struct Member {
     pub username: String,
     /// Cancelled when the socket leaves (or the room closes): ends its media path.
     pub left: CancellationToken,
+    /// The member's open media path, if any (a new one replaces it: one per member).
+    pub media_path: Option<CancellationToken>,
 }
 
 /// The room is at `max_participants`.
@@ -108,6 +110,8 @@ pub struct RoomState {
     pub stats: Stats,
     /// Participants on other nodes, by node (rooms across nodes).
     pub remote_counts: HashMap<String, usize>,
+    /// Since when this node has had nobody in the room (a replica is forgotten after a while).
+    pub empty_since: Option<Instant>,
 }
 
 /// A room. Cheap to share (`Arc<Room>`).
@@ -185,6 +189,7 @@ impl Room {
                 stats: Stats::default(),
                 stats_at: Instant::now(),
                 remote_counts: HashMap::new(),
+                empty_since: Some(Instant::now()),
             }),
             relay: tokio::sync::Mutex::new(()),
             media: [(); 2].map(|_| broadcast::channel(media_queue_frames.max(1)).0),
@@ -344,7 +349,8 @@ impl RoomState {
         max: usize,
     ) -> Result<Participant, Full> {
         let again = self.members.iter().any(|m| m.sid == member.sid);
-        if !again && self.members.len() >= max {
+        // Across nodes the limit counts everyone, as last reported by the other nodes.
+        if !again && self.participant_count() >= max {
             return Err(Full);
         }
         if take_host {
@@ -478,6 +484,7 @@ mod tests {
             user_id: user.into(),
             username: user.to_uppercase(),
             left: CancellationToken::new(),
+            media_path: None,
         };
         assert!(st.admit(member("s1", "h"), false, 3).unwrap().is_host);
         assert!(!st.admit(member("s2", "g"), false, 3).unwrap().is_host);
@@ -532,6 +539,7 @@ mod tests {
                 user_id: format!("u{i}"),
                 username: format!("U{i}"),
                 left: CancellationToken::new(),
+                media_path: None,
             };
             st.admit(m, i == 7, 100).unwrap();
         }

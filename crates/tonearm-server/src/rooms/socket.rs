@@ -35,6 +35,8 @@ pub struct Conn {
     pub line: Line,
     /// The guest takes audio from the binary media path, not as `broadcast:audio` events.
     pub media: AtomicBool,
+    /// The socket has disconnected: a join still in flight must not leave it in a room.
+    pub gone: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -117,6 +119,7 @@ async fn on_connect(s: SocketRef, TryData(auth): TryData<Value>, State(st): Stat
         chat: Mutex::new(ChatLimiter::new(st.rooms.config.chat_per_5s)),
         line: Line::default(),
         media: AtomicBool::new(false),
+        gone: AtomicBool::new(false),
     });
     s.extensions.insert(conn.clone());
     s.on("room:create", on_create);
@@ -153,6 +156,7 @@ async fn on_disconnect(
 ) {
     st.rooms.connections.fetch_sub(1, Ordering::Relaxed);
     if let Some(conn) = conn {
+        conn.gone.store(true, Ordering::SeqCst);
         leave_current(&s, &conn);
     }
 }
@@ -198,8 +202,10 @@ async fn on_create(
     s: SocketRef,
     State(st): State<AppState>,
     Extension(conn): Extension<Arc<Conn>>,
+    turn: Turn,
     TryData(req): TryData<CreateRequest>,
 ) {
+    let _turn = turn.wait().await;
     let Some(req) = parsed(&s, req, "room:create", "{roomName}") else {
         return;
     };
@@ -226,8 +232,12 @@ async fn on_join(
     s: SocketRef,
     State(st): State<AppState>,
     Extension(conn): Extension<Arc<Conn>>,
+    turn: Turn,
     TryData(req): TryData<JoinReq>,
 ) {
+    // In arrival order with the socket's other joins, leaves and creates: two joins sent back
+    // to back cannot leave it in two rooms.
+    let _turn = turn.wait().await;
     let Some(req) = parsed(&s, req, "room:join", "{roomId}") else {
         return;
     };
@@ -273,7 +283,7 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
     }
     let quality = *lock(&conn.quality);
     let socket_audio = !conn.media.load(Ordering::Relaxed);
-    let _relay = room.relay.lock().await;
+    let relay = room.relay.lock().await;
     let snapshot = {
         let mut state = room.state();
         let member = Member {
@@ -281,12 +291,13 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
             user_id: conn.user_id.clone(),
             username: conn.name(),
             left: tokio_util::sync::CancellationToken::new(),
+            media_path: None,
         };
         match state.admit(member, take_host, st.rooms.config.max_participants) {
             Err(_) => None,
             Ok(me) => {
                 let participants = state.participants_capped(LIST_CAP);
-                let count = state.members.len();
+                let count = state.participant_count();
                 let live = state.live.as_ref();
                 let joined = json!({
                     "roomId": &*room.id,
@@ -316,14 +327,13 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
             &json!({ "roomId": &*room.id, "maxParticipants": st.rooms.config.max_participants }),
         );
     };
-    if take_host {
-        if let Some(c) = st.rooms.cluster() {
-            c.publish_event(&room.id, "host", &json!({ "hostId": conn.user_id }));
-            c.set_field(&room.id, "hostId", Some(conn.user_id.clone()))
-                .await;
-        }
-    }
     *lock(&conn.room) = Some(room.clone());
+    // Disconnected while this join waited: undo it rather than leave a ghost in the room.
+    // (`on_disconnect` marks `gone` before it looks for a room, so one of the two sees it.)
+    if conn.gone.load(Ordering::SeqCst) {
+        leave_current(s, conn);
+        return;
+    }
     s.join(room.key.clone());
     for q in Quality::ALL {
         let key = room.layer_key(q).to_string();
@@ -343,9 +353,19 @@ async fn enter(s: &SocketRef, st: &AppState, conn: &Conn, room: &Arc<Room>, take
     for frame in &replay {
         send(s, "broadcast:audio", frame);
     }
+    // Redis calls only after the relay lock is released: they must never stall the audio.
+    drop(relay);
+    if take_host {
+        if let Some(c) = st.rooms.cluster() {
+            c.publish_event(&room.id, "host", &json!({ "hostId": conn.user_id }));
+            c.set_field(&room.id, "hostId", Some(conn.user_id.clone()))
+                .await;
+        }
+    }
 }
 
-async fn on_leave(s: SocketRef, Extension(conn): Extension<Arc<Conn>>) {
+async fn on_leave(s: SocketRef, Extension(conn): Extension<Arc<Conn>>, turn: Turn) {
+    let _turn = turn.wait().await;
     if let Some(room) = leave_current(&s, &conn) {
         send(&s, "room:left", &json!({ "roomId": &*room.id }));
     }
@@ -423,9 +443,10 @@ async fn on_broadcast_start(
         "roomId": &*room.id, "audioConfig": config, "startedAt": tonearm_store::now_ms(),
     });
     if let Some(c) = st.rooms.cluster() {
-        c.publish_event(&room.id, "broadcast:started", &started);
+        // The record first: a node making a replica meanwhile then sees the broadcast live.
         c.set_field(&room.id, "live", Some(config.to_string()))
             .await;
+        c.publish_event(&room.id, "broadcast:started", &started);
     }
     let _ = s
         .within(room.key.clone())

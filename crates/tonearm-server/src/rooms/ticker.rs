@@ -13,6 +13,8 @@ const SMALL_BATCH: usize = 8;
 /// Most joiners (and leavers) one `participants:update` names; its counts are exact. Every
 /// member gets each update, so naming a whole crowd would cost O(n²) bytes.
 const UPDATE_CAP: usize = 20;
+/// How long a replica nobody here uses is kept.
+const REPLICA_LINGER: Duration = Duration::from_secs(10);
 
 /// Runs until the process ends.
 pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
@@ -39,12 +41,17 @@ pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
 /// guest here needs any more.
 async fn keep_or_close(st: &AppState, room: &Arc<Room>) {
     let idle = Duration::from_secs(st.rooms.config.idle_close_secs);
-    let (away, host_here, empty) = {
-        let state = room.state();
+    let (away, host_here, empty_for) = {
+        let mut state = room.state();
+        if !state.members.is_empty() {
+            state.empty_since = None;
+        } else if state.empty_since.is_none() {
+            state.empty_since = Some(std::time::Instant::now());
+        }
         (
             state.host_away_since,
             state.host_present(),
-            state.members.is_empty(),
+            state.empty_since.map(|t| t.elapsed()),
         )
     };
     let cluster = st.rooms.cluster();
@@ -54,8 +61,15 @@ async fn keep_or_close(st: &AppState, room: &Arc<Room>) {
         }
         if room.origin {
             c.touch(&room.id).await;
-        } else if empty {
+        } else if empty_for.is_some_and(|d| d >= REPLICA_LINGER) {
+            // Nobody here for a while: forget the replica (a join makes a new one). Not at
+            // once, so a join between making a replica and entering it cannot lose it.
             st.rooms.remove(&room.id);
+            return;
+        } else if c.exists(&room.id).await == Some(false) {
+            // Its record is gone (closed while this node missed the message, or its origin
+            // died and the record expired): close it here too.
+            st.rooms.close_here(&room.id, "closed").await;
             return;
         }
     }

@@ -113,19 +113,16 @@ pub async fn media(
         )
     })?;
     let r = room(&st, &id).await?;
-    let left = r
-        .state()
-        .members
-        .iter()
-        .find(|m| m.user_id == guest.sub)
-        .map(|m| m.left.clone())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "not_in_room",
-                "join the room over Socket.IO first",
-            )
-        })?;
+    let not_in_room = || {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_in_room",
+            "join the room (over Socket.IO, on this node) first",
+        )
+    };
+    if !r.state().members.iter().any(|m| m.user_id == guest.sub) {
+        return Err(not_in_room());
+    }
     let upgrade = upgrade.map_err(|e| {
         ApiError::new(
             StatusCode::UPGRADE_REQUIRED,
@@ -133,6 +130,21 @@ pub async fn media(
             format!("this is a WebSocket endpoint: {}", e.body_text()),
         )
     })?;
+    // One media path per member: a new one ends the previous (a client that reconnects, or
+    // one trying to open thousands on one join).
+    let left = r
+        .state()
+        .members
+        .iter_mut()
+        .find(|m| m.user_id == guest.sub)
+        .map(|m| {
+            let path = m.left.child_token();
+            if let Some(old) = m.media_path.replace(path.clone()) {
+                old.cancel();
+            }
+            path
+        })
+        .ok_or_else(not_in_room)?;
     Ok(upgrade
         // Frames are ≤ 4 KB and a listener only ever sends a tiny quality switch.
         .read_buffer_size(512)

@@ -119,6 +119,9 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
     let joined_at = joined["serverTime"].as_f64().unwrap_or(0.0);
     let est = g.sync_clock(12).await?;
     let mut stream = media::connect(&args.server, &args.room, &g.token, quality).await?;
+    // Frames the server relays from now on are live; earlier ones (the replay, and any sent
+    // while the clock synced) are the catch-up burst and say nothing about this network.
+    let joined_at = joined_at.max(g.clock.now_ms() + est.offset_ms);
     let mut sched = BufWriter::new(File::create(schedule_path(&args.out))?);
     writeln!(
         sched,
@@ -131,6 +134,7 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
         sched,
         origin: None,
         next_seq: None,
+        told_dropped: 0,
         pcm: Vec::with_capacity(960 * 2),
         t: Tally::default(),
     };
@@ -164,8 +168,12 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
             msg = stream.next() => match msg {
                 Some(Ok(MediaMessage::Frame(f))) => {
                     let arrival = g.clock.now_ms();
+                    let grown = sink.playout.times_grown();
                     let late = sink.frame(&f, arrival, g.offset_ms())?;
-                    let trouble = late || std::mem::take(&mut dropped_since);
+                    // Trouble: a live frame too late, frames dropped, or the delay had to grow.
+                    let trouble = late
+                        || std::mem::take(&mut dropped_since)
+                        || sink.playout.times_grown() > grown;
                     if let Some(q) = policy.as_mut().and_then(|p| p.observe(trouble, f64::from(f.duration))) {
                         stream.set_quality(q).await?;
                         // The other layer numbers its frames on its own.
@@ -175,6 +183,7 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
                 }
                 Some(Ok(MediaMessage::Notice(Notice::Dropped { frames }))) => {
                     sink.t.dropped += frames;
+                    sink.told_dropped += frames;
                     dropped_since = true;
                 }
                 Some(Ok(MediaMessage::Notice(Notice::Closed { reason }))) => { end_reason = reason; break; }
@@ -225,6 +234,8 @@ struct Sink {
     /// Timestamp of the first played frame: WAV frame 0.
     origin: Option<f64>,
     next_seq: Option<u64>,
+    /// Frames the server said it dropped since the last frame (a gap they explain is not loss).
+    told_dropped: u64,
     pcm: Vec<f32>,
     t: Tally,
 }
@@ -240,15 +251,17 @@ impl Sink {
             sched,
             origin,
             next_seq,
+            told_dropped,
             pcm,
             t,
         } = self;
         t.received += 1;
         if let Some(want) = *next_seq {
             if f.seq > want {
-                t.lost += f.seq - want;
+                t.lost += (f.seq - want).saturating_sub(*told_dropped);
             }
         }
+        *told_dropped = 0;
         *next_seq = Some(f.seq + 1);
         let arrival_server = arrival_local + offset;
         // Only frames relayed after the join say how long the path takes.

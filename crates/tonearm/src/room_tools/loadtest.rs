@@ -139,6 +139,7 @@ async fn guest(run: Arc<Run>) -> anyhow::Result<Seen> {
     let mut seen = Seen::default();
     let mut stop = run.stop.clone();
     let mut next_seq = None;
+    let mut told = 0u64;
     loop {
         tokio::select! {
             _ = stop.changed() => break,
@@ -150,12 +151,15 @@ async fn guest(run: Arc<Run>) -> anyhow::Result<Seen> {
                         seen.frames += 1;
                         seen.delays_ms.push((now + run.offset_ms - server_time) as f32);
                         if let Some(want) = next_seq {
-                            seen.lost += seq.saturating_sub(want);
+                            // A gap the server told us about is counted as dropped, not lost.
+                            seen.lost += seq.saturating_sub(want).saturating_sub(told);
                         }
                     }
                     next_seq = Some(seq + 1);
+                    told = 0;
                 }
                 Got::Dropped(frames) => {
+                    told += frames;
                     if run.measuring.load(Ordering::Relaxed) {
                         seen.dropped += frames;
                     }
