@@ -582,47 +582,9 @@ pub fn available_memory() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// This process's resident set size from `/proc/self/statm`.
-pub fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map(|pages| pages * 4096)
-        .unwrap_or(0)
-}
-
-/// CPU time (user + system) this process has used, in seconds (Linux; 0 elsewhere). Read by
-/// `/metrics`, so a load tester can tell the server's CPU share from its own.
-pub fn cpu_seconds() -> f64 {
-    std::fs::read_to_string("/proc/self/stat")
-        .ok()
-        .and_then(|s| {
-            // Fields after the command name (which may hold spaces); utime and stime are the
-            // 14th and 15th fields, in USER_HZ ticks (100 per second on Linux's ABI).
-            let rest = &s[s.rfind(')')? + 1..];
-            let mut f = rest.split_whitespace().skip(11);
-            let utime: u64 = f.next()?.parse().ok()?;
-            let stime: u64 = f.next()?.parse().ok()?;
-            Some((utime + stime) as f64 / 100.0)
-        })
-        .unwrap_or(0.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cpu_time_is_read_and_grows() {
-        let before = cpu_seconds();
-        let t = std::time::Instant::now();
-        let mut x = 0u64;
-        while t.elapsed() < std::time::Duration::from_millis(60) {
-            x = x.wrapping_mul(31).wrapping_add(7);
-        }
-        std::hint::black_box(x);
-        assert!(cpu_seconds() > before, "60 ms of spinning shows in /proc");
-    }
 
     fn key(chunk: u64) -> ChunkKey {
         ChunkKey {

@@ -233,6 +233,6 @@ mod tests {
             "o.wav",
         ])
         .expect("parses");
-        assert!(matches!(cli.command, Command::Listen(l) if l.room == "-r"));
+        assert!(matches!(cli.command, Command::Listen(l) if l.target.room == "-r"));
     }
 }

@@ -292,6 +292,38 @@ fn check_listener(
     true_plays
 }
 
+/// Checks every listener (`check_listener`) against the host's log, and that their schedules
+/// agree within 5 ms. Returns their true-time schedules and the largest disagreement.
+fn check_in_sync(
+    reports: &[Value],
+    outs: &[std::path::PathBuf],
+    skews: &[f64],
+    src: &[f32],
+    log: &Path,
+) -> (Vec<HashMap<u64, f64>>, f64) {
+    let capture = column(log, "capture_local_ms", |_| true);
+    assert_eq!(
+        capture.len(),
+        RATE * SECONDS / 960,
+        "the host sent every frame"
+    );
+    let schedules: Vec<_> = reports
+        .iter()
+        .zip(outs)
+        .zip(skews)
+        .enumerate()
+        .map(|(i, ((r, out), skew))| {
+            check_listener(&format!("listener {i}"), r, out, *skew, src, &capture)
+        })
+        .collect();
+    let worst = disagreement(&schedules);
+    assert!(
+        worst <= 5.0,
+        "the listeners' schedules differ by up to {worst:.2} ms"
+    );
+    (schedules, worst)
+}
+
 /// The largest difference between any two listeners' play times of the same frame.
 fn disagreement(schedules: &[HashMap<u64, f64>]) -> f64 {
     let mut worst = 0.0f64;
@@ -333,26 +365,7 @@ async fn two_listeners_hear_the_broadcast_in_sync_and_on_schedule() {
     let reports = finish_all(listeners).await;
     let late = finish_all(vec![late]).await.remove(0);
 
-    let capture = column(&log, "capture_local_ms", |_| true);
-    assert_eq!(
-        capture.len(),
-        RATE * SECONDS / 960,
-        "the host sent every frame"
-    );
-    let schedules: Vec<_> = reports
-        .iter()
-        .zip(&outs)
-        .zip(SKEWS)
-        .enumerate()
-        .map(|(i, ((r, out), skew))| {
-            check_listener(&format!("listener {i}"), r, out, skew, &src, &capture)
-        })
-        .collect();
-    let worst = disagreement(&schedules);
-    assert!(
-        worst <= 5.0,
-        "the listeners' schedules differ by up to {worst:.2} ms"
-    );
+    let (schedules, worst) = check_in_sync(&reports, &outs, &SKEWS, &src, &log);
     for r in &reports {
         assert_eq!(
             r["quality"], "high",
@@ -451,22 +464,8 @@ async fn guests_on_another_node_hear_the_host_in_sync_and_chat_across() {
     broadcast(&a.base, &room, &host_token, &src_path, &log).await;
     let reports = finish_all(listeners).await;
 
-    let capture = column(&log, "capture_local_ms", |_| true);
-    let schedules: Vec<_> = reports
-        .iter()
-        .zip(&outs)
-        .zip(skews)
-        .enumerate()
-        .map(|(i, ((r, out), skew))| {
-            check_listener(&format!("listener {i}"), r, out, skew, &src, &capture)
-        })
-        .collect();
-    let worst = disagreement(&schedules);
-    assert!(
-        worst <= 5.0,
-        "guests on two nodes differ by up to {worst:.2} ms"
-    );
-    // One copy per node: two high + two low-layer frames per 20 ms... counted per layer.
+    check_in_sync(&reports, &outs, &skews, &src, &log);
+    // One copy per node: each frame of each of the two layers crosses once.
     let frames = (RATE * SECONDS / 960) as f64;
     let layers = 2.0;
     assert_eq!(

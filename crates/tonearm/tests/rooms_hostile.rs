@@ -26,6 +26,18 @@ where
     }
 }
 
+/// Sends each message until one fails (the server may close on some of them; that is allowed).
+async fn send_all<S>(ws: &mut S, messages: Vec<Message>)
+where
+    S: SinkExt<Message> + Unpin,
+{
+    for m in messages {
+        if ws.send(m).await.is_err() {
+            break;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn malformed_room_traffic_changes_nothing_and_the_server_keeps_serving() {
     let s = TestServer::start(|_| {}).await;
@@ -38,10 +50,7 @@ async fn malformed_room_traffic_changes_nothing_and_the_server_keeps_serving() {
     let before = s.json(&format!("/api/rooms/{room}")).await;
 
     // A raw socket speaking garbage after a proper handshake.
-    let url = format!(
-        "{}/socket.io/?EIO=4&transport=websocket",
-        s.base.replace("http://", "ws://")
-    );
+    let url = tonearm_rooms::ws_url(&s.base, "/socket.io/?EIO=4&transport=websocket").unwrap();
     let (mut ws, _) = tokio_tungstenite::connect_async(url.as_str())
         .await
         .unwrap();
@@ -70,12 +79,7 @@ async fn malformed_room_traffic_changes_nothing_and_the_server_keeps_serving() {
         Message::text("6"),
         Message::text("\u{0}\u{1}"),
     ];
-    for m in garbage {
-        // The server may close the connection on some of these; that is allowed.
-        if ws.send(m).await.is_err() {
-            break;
-        }
-    }
+    send_all(&mut ws, garbage).await;
     drop(ws);
 
     // Still serving: health, the room unchanged, and a well-behaved guest works end to end.
@@ -170,23 +174,21 @@ async fn malformed_room_traffic_changes_nothing_and_the_server_keeps_serving() {
         "{first_end:?}"
     );
     drop(path);
-    let url = format!(
-        "{}/api/rooms/{room}/media?token={token}",
-        s.base.replace("http://", "ws://")
-    );
+    let url =
+        tonearm_rooms::ws_url(&s.base, &format!("/api/rooms/{room}/media?token={token}")).unwrap();
     let (mut raw, _) = tokio_tungstenite::connect_async(url.as_str())
         .await
         .unwrap();
-    for m in [
-        Message::text("{"),
-        Message::text(r#"{"type":"quality","quality":"ultra"}"#),
-        Message::binary(vec![1, 2, 3]),
-        Message::text("x".repeat(10_000)),
-    ] {
-        if raw.send(m).await.is_err() {
-            break;
-        }
-    }
+    send_all(
+        &mut raw,
+        vec![
+            Message::text("{"),
+            Message::text(r#"{"type":"quality","quality":"ultra"}"#),
+            Message::binary(vec![1, 2, 3]),
+            Message::text("x".repeat(10_000)),
+        ],
+    )
+    .await;
     drop(raw);
     guest
         .emitter

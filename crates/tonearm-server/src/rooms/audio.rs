@@ -115,6 +115,22 @@ struct Layer {
     window_frames: u32,
 }
 
+impl Layer {
+    /// Appends a numbered frame (with its media encoding) to the replay ring, trimmed to
+    /// `replay_ms`.
+    fn push(&mut self, out: FrameOut, media: bytes::Bytes, replay_ms: f64) {
+        self.next_seq = out.seq + 1;
+        self.ring_ms += out.duration;
+        self.ring.push_back((out, media));
+        while self.ring_ms > replay_ms {
+            match self.ring.pop_front() {
+                Some((old, _)) => self.ring_ms -= old.duration,
+                None => break,
+            }
+        }
+    }
+}
+
 /// What the stats tick reads and resets.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Counters {
@@ -149,7 +165,7 @@ impl Broadcast {
         quality: Quality,
         now: Instant,
         now_ms: f64,
-    ) -> Result<FrameOut, FrameError> {
+    ) -> Result<(FrameOut, bytes::Bytes), FrameError> {
         let layer = &mut self.layers[quality.index()];
         match layer.window_start {
             Some(start) if now.duration_since(start) < Duration::from_secs(1) => {
@@ -172,41 +188,27 @@ impl Broadcast {
             seq: layer.next_seq,
             server_time: now_ms,
         };
-        layer.next_seq += 1;
-        layer.ring_ms += out.duration;
-        layer.ring.push_back((out.clone(), out.media()));
-        while layer.ring_ms > self.replay_ms {
-            match layer.ring.pop_front() {
-                Some((old, _)) => layer.ring_ms -= old.duration,
-                None => break,
-            }
-        }
-        if quality == Quality::High {
-            self.counters.bytes += out.data.len() as u64;
-            self.counters.frames += 1;
-            self.counters.delay_ms_sum += (now_ms - out.timestamp).max(0.0);
-        }
-        Ok(out)
+        let media = out.media();
+        layer.push(out.clone(), media.clone(), self.replay_ms);
+        self.count(&out);
+        Ok((out, media))
     }
 
-    /// Takes a frame another node accepted (it was checked and numbered there) into the ring,
-    /// so this node's joiners start at once too.
-    pub fn push_relayed(&mut self, out: FrameOut, media: bytes::Bytes) {
+    /// Feeds the stats: the high layer's frames, and their capture → server-receipt delay.
+    fn count(&mut self, out: &FrameOut) {
         if out.quality == Quality::High {
             self.counters.bytes += out.data.len() as u64;
             self.counters.frames += 1;
             self.counters.delay_ms_sum += (out.server_time - out.timestamp).max(0.0);
         }
-        let layer = &mut self.layers[out.quality.index()];
-        layer.next_seq = out.seq + 1;
-        layer.ring_ms += out.duration;
-        layer.ring.push_back((out, media));
-        while layer.ring_ms > self.replay_ms {
-            match layer.ring.pop_front() {
-                Some((old, _)) => layer.ring_ms -= old.duration,
-                None => break,
-            }
-        }
+    }
+
+    /// Takes a frame another node accepted (it was checked and numbered there) into the ring,
+    /// so this node's joiners start at once too.
+    pub fn push_relayed(&mut self, out: FrameOut, media: bytes::Bytes) {
+        self.count(&out);
+        let replay_ms = self.replay_ms;
+        self.layers[out.quality.index()].push(out, media, replay_ms);
     }
 
     /// The recent frames of a layer, oldest first (what a joiner plays first).
@@ -225,14 +227,6 @@ impl Broadcast {
             .iter()
             .map(|(_, b)| b.clone())
             .collect()
-    }
-
-    /// The media-path encoding of the newest frame of a layer.
-    pub fn newest_media(&self, quality: Quality) -> Option<bytes::Bytes> {
-        self.layers[quality.index()]
-            .ring
-            .back()
-            .map(|(_, b)| b.clone())
     }
 
     /// The counters since the last call.
@@ -293,13 +287,19 @@ mod tests {
         for i in 0..8 {
             let out = b
                 .accept(&id, frame(0.0, 10), Quality::High, t0, 0.0)
-                .unwrap();
+                .unwrap()
+                .0;
             assert_eq!(out.seq, i);
         }
         let low = b
             .accept(&id, frame(0.0, 10), Quality::Low, t0, 0.0)
             .unwrap();
-        assert_eq!(low.seq, 0);
+        assert_eq!(low.0.seq, 0);
+        assert_eq!(
+            low.1,
+            low.0.media(),
+            "the media encoding is the frame's own"
+        );
         let replay = b.replay(Quality::High);
         assert_eq!(replay.len(), 5, "100 ms of 20 ms frames");
         assert_eq!(replay.first().unwrap().seq, 3);

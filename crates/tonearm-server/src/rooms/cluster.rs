@@ -10,7 +10,7 @@
 //! the frames and the records themselves.
 
 use super::audio::FrameOut;
-use super::room::{ChatMessage, Live, MediaItem, Participant, Room};
+use super::room::{ChatMessage, Live, Participant, Room};
 use crate::config::RoomsConfig;
 use crate::state::AppState;
 use bytes::Bytes;
@@ -215,28 +215,6 @@ pub fn replica(config: &RoomsConfig, id: &str, rec: &HashMap<String, String>) ->
     Some(room)
 }
 
-/// Sends a frame to this node's guests of its layer: as a Socket.IO event to those on that
-/// path, and into the layer's media ring. Shared by local relays and relays from the bus.
-pub async fn deliver(st: &AppState, room: &Room, out: &FrameOut, media: Bytes) {
-    if let Some(io) = st.rooms.io() {
-        let _ = io
-            .to(room.layer_key(out.quality).to_string())
-            .emit("broadcast:audio", out)
-            .await;
-    }
-    let ring = &room.media[out.quality.index()];
-    if ring.receiver_count() > 0 {
-        // Never waits: a listener that is a full ring behind loses its oldest frames.
-        let _ = ring.send(MediaItem::Frame(media));
-    }
-}
-
-async fn emit_local(st: &AppState, room: &Room, event: &str, data: &Value) {
-    if let Some(io) = st.rooms.io() {
-        let _ = io.to(room.key.clone()).emit(event, data).await;
-    }
-}
-
 /// Listens to every room's channel until the process ends, reconnecting after failures.
 pub fn spawn_subscriber(st: AppState, url: String) {
     // Present from the start (the recorder is installed by now), so a reading of 0 means
@@ -320,7 +298,7 @@ async fn relay_remote(st: &AppState, room: &Arc<Room>, media: Bytes) {
         };
         live.audio.push_relayed(out.clone(), media.clone());
     }
-    deliver(st, room, &out, media).await;
+    st.rooms.deliver(room, &out, media).await;
 }
 
 async fn apply_event(st: &AppState, room: &Arc<Room>, event: &str, data: &Value) {
@@ -328,22 +306,16 @@ async fn apply_event(st: &AppState, room: &Arc<Room>, event: &str, data: &Value)
         "broadcast:started" => {
             let _relay = room.relay.lock().await;
             room.state().live = Some(Live::new(data["audioConfig"].clone(), &st.rooms.config));
-            emit_local(st, room, event, data).await;
+            st.rooms.emit_to(room, event, data).await;
         }
         "broadcast:stopped" => {
-            {
-                let _relay = room.relay.lock().await;
-                room.state().live = None;
-                for m in &room.media {
-                    let _ = m.send(MediaItem::Stopped);
-                }
-            }
-            emit_local(st, room, event, data).await;
+            room.end_broadcast().await;
+            st.rooms.emit_to(room, event, data).await;
         }
         "chat:message" => {
             if let Ok(msg) = serde_json::from_value::<ChatMessage>(data.clone()) {
                 room.state().push_chat(msg);
-                emit_local(st, room, event, data).await;
+                st.rooms.emit_to(room, event, data).await;
             }
         }
         "host" => {

@@ -193,6 +193,30 @@ impl Rooms {
             .remove(id)
     }
 
+    /// Sends a frame to this node's guests of its layer: as a Socket.IO event to those on that
+    /// path, and into the layer's media ring. The one way a frame reaches guests, whether the
+    /// host is on this node or another.
+    pub async fn deliver(&self, room: &Room, out: &audio::FrameOut, media: bytes::Bytes) {
+        if let Some(io) = self.io() {
+            let _ = io
+                .to(room.layer_key(out.quality).to_string())
+                .emit("broadcast:audio", out)
+                .await;
+        }
+        let ring = &room.media[out.quality.index()];
+        if ring.receiver_count() > 0 {
+            // Never waits: a listener that is a full ring behind loses its oldest frames.
+            let _ = ring.send(room::MediaItem::Frame(media));
+        }
+    }
+
+    /// Emits an event to this node's sockets in a room.
+    pub async fn emit_to(&self, room: &Room, event: &str, data: &serde_json::Value) {
+        if let Some(io) = self.io() {
+            let _ = io.to(room.key.clone()).emit(event, data).await;
+        }
+    }
+
     /// Closes a room everywhere: here, and (across nodes) on every other node.
     pub async fn close(&self, id: &str, reason: &str) -> bool {
         if let Some(c) = self.cluster() {

@@ -241,6 +241,16 @@ impl Room {
         Some(room)
     }
 
+    /// Ends the live broadcast. Under the relay lock, so the media path's end marker follows
+    /// the last relayed frame.
+    pub async fn end_broadcast(&self) {
+        let _relay = self.relay.lock().await;
+        self.state().live = None;
+        for m in &self.media {
+            let _ = m.send(MediaItem::Stopped);
+        }
+    }
+
     /// The state, even if a panicking thread poisoned the lock (the state stays consistent:
     /// every update is a few plain assignments).
     pub fn state(&self) -> MutexGuard<'_, RoomState> {

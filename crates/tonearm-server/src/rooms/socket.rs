@@ -4,7 +4,7 @@
 
 use super::audio::{check_frame, FrameError, FrameIn, Quality};
 use super::chat::{clean_message, clean_name, ChatLimiter};
-use super::room::{ChatMessage, Live, MediaItem, Member, Room};
+use super::room::{ChatMessage, Live, Member, Room};
 use super::turn::{Line, Turn};
 use super::CreateRequest;
 use crate::state::AppState;
@@ -481,12 +481,7 @@ async fn on_audio(
         } else {
             check_frame(&frame, st.rooms.config.max_frame_bytes, now_ms).and_then(|quality| {
                 let live = state.live.as_mut().ok_or(FrameError::NotLive)?;
-                let out = live.audio.accept(&room.id, frame, quality, now, now_ms)?;
-                let media = live
-                    .audio
-                    .newest_media(quality)
-                    .unwrap_or_else(|| out.media());
-                Ok((out, media))
+                live.audio.accept(&room.id, frame, quality, now, now_ms)
             })
         }
     };
@@ -497,7 +492,7 @@ async fn on_audio(
             if let Some(c) = st.rooms.cluster() {
                 c.publish_frame(&room.id, &media_bytes);
             }
-            super::cluster::deliver(&st, &room, &out, media_bytes).await;
+            st.rooms.deliver(&room, &out, media_bytes).await;
         }
         Err(e) => broadcast_error(&s, &e),
     }
@@ -513,14 +508,7 @@ async fn on_broadcast_stop(
     let Some(room) = hosted_room(&s, &conn) else {
         return;
     };
-    {
-        // Under the relay lock: the end marker follows the last relayed frame.
-        let _relay = room.relay.lock().await;
-        room.state().live = None;
-        for m in &room.media {
-            let _ = m.send(MediaItem::Stopped);
-        }
-    }
+    room.end_broadcast().await;
     if let Some(c) = st.rooms.cluster() {
         c.publish_event(
             &room.id,

@@ -13,6 +13,9 @@ const SMALL_BATCH: usize = 8;
 /// Most joiners (and leavers) one `participants:update` names; its counts are exact. Every
 /// member gets each update, so naming a whole crowd would cost O(n²) bytes.
 const UPDATE_CAP: usize = 20;
+/// Every this many ticks (10 s) the cross-node records are refreshed and checked: often
+/// enough for expiries and idle checks measured in minutes, rare enough to cost Redis little.
+const REFRESH_TICKS: u64 = 40;
 /// How long a replica nobody here uses is kept.
 const REPLICA_LINGER: Duration = Duration::from_secs(10);
 
@@ -29,7 +32,7 @@ pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
                 announce_changes(&st, &room).await;
                 if n.is_multiple_of(4) {
                     send_stats(&st, &room).await;
-                    keep_or_close(&st, &room).await;
+                    keep_or_close(&st, &room, n.is_multiple_of(REFRESH_TICKS)).await;
                 }
             }
         }
@@ -37,9 +40,9 @@ pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
 }
 
 /// Once a second: closes a room whose host has been away too long (the node that created it
-/// decides, asking the others through Redis), keeps its record alive, and forgets replicas no
-/// guest here needs any more.
-async fn keep_or_close(st: &AppState, room: &Arc<Room>) {
+/// decides, asking the others through Redis), keeps its record alive (every 10 s), and forgets
+/// replicas no guest here needs any more.
+async fn keep_or_close(st: &AppState, room: &Arc<Room>, refresh: bool) {
     let idle = Duration::from_secs(st.rooms.config.idle_close_secs);
     let (away, host_here, empty_for) = {
         let mut state = room.state();
@@ -56,17 +59,19 @@ async fn keep_or_close(st: &AppState, room: &Arc<Room>) {
     };
     let cluster = st.rooms.cluster();
     if let Some(c) = cluster {
-        if host_here {
+        if refresh && host_here {
             c.host_seen(&room.id).await;
         }
         if room.origin {
-            c.touch(&room.id).await;
+            if refresh {
+                c.touch(&room.id).await;
+            }
         } else if empty_for.is_some_and(|d| d >= REPLICA_LINGER) {
             // Nobody here for a while: forget the replica (a join makes a new one). Not at
             // once, so a join between making a replica and entering it cannot lose it.
             st.rooms.remove(&room.id);
             return;
-        } else if c.exists(&room.id).await == Some(false) {
+        } else if refresh && c.exists(&room.id).await == Some(false) {
             // Its record is gone (closed while this node missed the message, or its origin
             // died and the record expired): close it here too.
             st.rooms.close_here(&room.id, "closed").await;

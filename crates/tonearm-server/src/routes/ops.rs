@@ -1,7 +1,7 @@
 //! Operating the server: `/health` and `/metrics`.
 
+use crate::observe::{cpu_seconds, rss_bytes};
 use crate::state::AppState;
-use crate::stream_cache::rss_bytes;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -73,7 +73,7 @@ pub async fn metrics(State(st): State<AppState>) -> Response {
     metrics::gauge!("tonearm_scan_files_found").set(scan.found as f64);
     metrics::gauge!("tonearm_scan_files_failed").set(scan.failed as f64);
     metrics::gauge!("tonearm_process_rss_bytes").set(rss_bytes() as f64);
-    metrics::gauge!("tonearm_process_cpu_seconds").set(crate::stream_cache::cpu_seconds());
+    metrics::gauge!("tonearm_process_cpu_seconds").set(cpu_seconds());
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         handle.render(),

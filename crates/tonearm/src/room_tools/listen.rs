@@ -19,13 +19,8 @@ use tonearm_rooms::Quality;
 
 #[derive(Debug, clap::Args)]
 pub struct ListenArgs {
-    /// Server base URL, e.g. http://127.0.0.1:4533.
-    #[arg(long)]
-    pub server: String,
-    #[arg(long, allow_hyphen_values = true)]
-    pub room: String,
-    #[arg(long, allow_hyphen_values = true)]
-    pub password: Option<String>,
+    #[command(flatten)]
+    pub target: super::RoomTarget,
     /// Where to write the audio (WAV, 48 kHz stereo); the schedule goes next to it
     /// (`FILE.schedule.tsv`).
     #[arg(long)]
@@ -109,16 +104,22 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
     };
     let mut switches = 0u32;
     let mut dropped_since = false;
-    let mut g = connect(&args.server, args.clock_skew_ms).await?;
+    let mut g = connect(&args.target.server, args.clock_skew_ms).await?;
     let joined = g
-        .join(&args.room, args.password.as_deref(), None, true)
+        .join(
+            &args.target.room,
+            args.target.password.as_deref(),
+            None,
+            true,
+        )
         .await?;
     let room_delay = joined["delayMs"]
         .as_f64()
         .context("room:joined without delayMs")?;
     let joined_at = joined["serverTime"].as_f64().unwrap_or(0.0);
     let est = g.sync_clock(12).await?;
-    let mut stream = media::connect(&args.server, &args.room, &g.token, quality).await?;
+    let mut stream =
+        media::connect(&args.target.server, &args.target.room, &g.token, quality).await?;
     // Frames the server relays from now on are live; earlier ones (the replay, and any sent
     // while the clock synced) are the catch-up burst and say nothing about this network.
     let joined_at = joined_at.max(g.clock.now_ms() + est.offset_ms);
@@ -265,7 +266,8 @@ impl Sink {
         *next_seq = Some(f.seq + 1);
         let arrival_server = arrival_local + offset;
         // Only frames relayed after the join say how long the path takes.
-        if f.server_time >= playout.joined_at_server_ms() {
+        let live = f.server_time >= playout.joined_at_server_ms();
+        if live {
             t.transit.push(arrival_server - f.timestamp);
         }
         pcm.clear();
@@ -278,7 +280,6 @@ impl Sink {
             )?;
             return Ok(false);
         }
-        let live = f.server_time >= playout.joined_at_server_ms();
         match playout.place(f.timestamp, f.server_time, arrival_server) {
             Decision::Play { at_server_ms } => {
                 let o = *origin.get_or_insert(f.timestamp);

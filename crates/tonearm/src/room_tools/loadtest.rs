@@ -15,14 +15,9 @@ use tonearm_rooms::Quality;
 
 #[derive(Debug, clap::Args)]
 pub struct LoadtestArgs {
-    /// Server base URL, e.g. http://127.0.0.1:4533.
-    #[arg(long)]
-    pub server: String,
     /// A live room (someone must be broadcasting to it).
-    #[arg(long, allow_hyphen_values = true)]
-    pub room: String,
-    #[arg(long, allow_hyphen_values = true)]
-    pub password: Option<String>,
+    #[command(flatten)]
+    pub target: super::RoomTarget,
     #[arg(long, default_value_t = 100)]
     pub guests: usize,
     /// How long to measure once every guest is in.
@@ -92,9 +87,7 @@ struct Seen {
 
 /// Shared between the guests and the conductor.
 struct Run {
-    server: String,
-    room: String,
-    password: Option<String>,
+    target: super::RoomTarget,
     offset_ms: f64,
     measuring: AtomicBool,
     stop: tokio::sync::watch::Receiver<bool>,
@@ -110,12 +103,23 @@ async fn guest(run: Arc<Run>) -> anyhow::Result<Seen> {
         let _permit = run.gate.acquire().await?;
         let began = clock.now_ms();
         let joined = async {
-            let mut g = connect(&run.server, 0.0).await?;
-            g.join(&run.room, run.password.as_deref(), None, run.media)
-                .await?;
+            let mut g = connect(&run.target.server, 0.0).await?;
+            g.join(
+                &run.target.room,
+                run.target.password.as_deref(),
+                None,
+                run.media,
+            )
+            .await?;
             let emitter = g.client.emitter.clone();
             let feed = if run.media {
-                let s = media::connect(&run.server, &run.room, &g.token, Quality::High).await?;
+                let s = media::connect(
+                    &run.target.server,
+                    &run.target.room,
+                    &g.token,
+                    Quality::High,
+                )
+                .await?;
                 // This guest reads no events; dropping them leaves pings answered.
                 drop(g);
                 Feed::Media(Box::new(s))
@@ -188,15 +192,13 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
         "socket" => false,
         other => bail!("--transport is media or socket, not {other:?}"),
     };
-    let mut probe = connect(&args.server, 0.0).await?;
+    let mut probe = connect(&args.target.server, 0.0).await?;
     let est = probe.sync_clock(12).await?;
     probe.client.emitter.close();
-    let (_, rss_before) = server_usage(&args.server).await?;
+    let (_, rss_before) = server_usage(&args.target.server).await?;
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let run = Arc::new(Run {
-        server: args.server.clone(),
-        room: args.room.clone(),
-        password: args.password.clone(),
+        target: args.target.clone(),
         offset_ms: est.offset_ms,
         measuring: AtomicBool::new(false),
         stop,
@@ -226,13 +228,13 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
         bail!("no guest could join");
     }
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
-    let (cpu0, _) = server_usage(&args.server).await?;
+    let (cpu0, _) = server_usage(&args.target.server).await?;
     let t0 = Instant::now();
     run.measuring.store(true, Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs_f64(args.seconds)).await;
     run.measuring.store(false, Ordering::Relaxed);
     let wall = t0.elapsed().as_secs_f64();
-    let (cpu1, rss_during) = server_usage(&args.server).await?;
+    let (cpu1, rss_during) = server_usage(&args.target.server).await?;
     let _ = stop_tx.send(true);
     let mut all = Seen::default();
     let mut firsts = Vec::new();

@@ -11,6 +11,19 @@ use std::time::Duration;
 use tonearm_rooms::clock::{ClockSync, Estimate, LocalClock, Sample};
 use tonearm_rooms::sio::{self, Client};
 
+/// Which room on which server (`listen` and `loadtest`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RoomTarget {
+    /// Server base URL, e.g. http://127.0.0.1:4533.
+    #[arg(long)]
+    pub server: String,
+    /// The room id (ids, like tokens and passwords, may start with `-`).
+    #[arg(long, allow_hyphen_values = true)]
+    pub room: String,
+    #[arg(long, allow_hyphen_values = true)]
+    pub password: Option<String>,
+}
+
 /// How long to wait for the server to answer a request.
 const ANSWER: Duration = Duration::from_secs(10);
 
