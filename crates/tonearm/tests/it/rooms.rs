@@ -2,9 +2,7 @@
 //! from `scripts/ensure-deps.sh test`'s venv) against the real server. The scripts in
 //! `rooms_client/` assert each step of `docs/rooms.md` and print one line per check.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -1,8 +1,6 @@
 //! Operating the server: health, metrics, request ids, error shape, the CLI and its config.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::process::Command;
 use tonearm_media::synth::sine;

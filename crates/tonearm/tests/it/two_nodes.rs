@@ -3,9 +3,7 @@
 //! the other at once. The nodes have separate databases on purpose, so Redis is the only thing
 //! they share (besides the signing key) and these tests fail if it is not used.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,9 +1,7 @@
 //! Accounts and tokens through the real server: sign-in, refresh rotation and theft detection,
 //! logout, expiry, forged tokens, roles on every admin route, API keys, first-admin setup.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use std::process::Stdio;
 

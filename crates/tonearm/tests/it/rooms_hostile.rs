@@ -2,9 +2,7 @@
 //! the room socket, and every wrong way into the media path. Each gets an error or is ignored;
 //! the server keeps serving, and the room is as it was.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -1,9 +1,7 @@
 //! Abuse limits and browser hardening through the real server: login lockout, per-class rate
 //! limits with Retry-After, body size limit, security headers, CORS allow-list.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 on_both_backends!(repeated_failed_logins_lock_out_that_name_from_that_client);

@@ -4,9 +4,7 @@
 //! schedules must agree with each other, and each must play every frame the room's delay after
 //! the host captured it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,9 +1,7 @@
 //! Streaming through the real server: originals with full HTTP range/conditional semantics, and
 //! first-play transcodes with exact lengths and mid-stream ranges, checked by ffmpeg.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use tonearm_media::synth::sine;
 use tonearm_media::{Format, Quality, StreamPlan};

@@ -1,9 +1,7 @@
 //! Uploads through the real server: judged by content, size-limited, atomic, catalogued and
 //! playable; client file names and symlinks cannot place or read files outside the library.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! Test harness: the real `tonearm` binary on a loopback port with a temp data dir, real HTTP,
 //! generated audio, and ffmpeg/ffprobe as the independent judge.
-#![allow(dead_code)]
+
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};

@@ -1,8 +1,6 @@
 //! Scanning a library of generated files in every supported format, through the real server.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::Path;
 use tonearm_media::synth::sine;
