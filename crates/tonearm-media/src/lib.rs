@@ -5,6 +5,7 @@
 
 pub mod decode;
 pub mod encode;
+pub mod hls;
 pub mod layout;
 pub mod loudness;
 pub mod mp3_info;

@@ -36,7 +36,7 @@ pub fn out_channels(source_channels: u16) -> usize {
 
 /// Mixes interleaved `src_ch`-channel audio down to `out_ch` channels, appending to `out`.
 /// Stereo keeps L/R; for more channels the centre (3rd) and surrounds (5th, 6th) fold in at -3 dB.
-fn downmix(input: &[f32], src_ch: usize, out_ch: usize, out: &mut Vec<f32>) {
+pub(crate) fn downmix(input: &[f32], src_ch: usize, out_ch: usize, out: &mut Vec<f32>) {
     if src_ch == out_ch {
         out.extend_from_slice(input);
         return;
