@@ -54,7 +54,14 @@ fn ffmpeg_decode_stereo(file: &Path, rate: u32) -> Vec<f32> {
 /// The stream start ffprobe reads from the file's edit list, in samples.
 fn ffprobe_start_pts(file: &Path) -> i64 {
     let out = Command::new("ffprobe")
-        .args(["-v", "error", "-show_entries", "stream=start_pts", "-of", "csv=p=0"])
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=start_pts",
+            "-of",
+            "csv=p=0",
+        ])
         .arg(file)
         .output()
         .expect("ffprobe must be installed");
@@ -142,7 +149,11 @@ fn check_ladder(rate: u32, seconds: f64) {
 
         // Segments at rest are ciphertext; decrypted, they are fMP4 fragments.
         let mut whole = files[&format!("{}/init.mp4", v.dir())].clone();
-        assert_eq!(&whole[4..8], b"ftyp", "the init segment is stored in the clear");
+        assert_eq!(
+            &whole[4..8],
+            b"ftyp",
+            "the init segment is stored in the clear"
+        );
         for (i, s) in v.segments.iter().enumerate() {
             let stored = &files[&format!("{}/seg{i}.m4s", v.dir())];
             assert_eq!(stored.len() as u32, s.bytes);
@@ -163,14 +174,24 @@ fn check_ladder(rate: u32, seconds: f64) {
             v.dir()
         );
         let got = ffmpeg_decode_stereo(&file, rate);
-        assert_eq!(got.len() / 2, (total_aus * 1024) as usize, "{}: every access unit decodes", v.dir());
+        assert_eq!(
+            got.len() / 2,
+            (total_aus * 1024) as usize,
+            "{}: every access unit decodes",
+            v.dir()
+        );
         let (lag, corr) = best_lag(&pcm.samples, &got, 3000);
         assert_eq!(
-            lag, m.delay as i64,
+            lag,
+            m.delay as i64,
             "{}: the source starts exactly after the signalled delay",
             v.dir()
         );
-        assert!(corr > 0.95, "{}: content matches (correlation {corr})", v.dir());
+        assert!(
+            corr > 0.95,
+            "{}: content matches (correlation {corr})",
+            v.dir()
+        );
         let got = &got[m.delay as usize * 2..];
         snrs.push(snr_db(&pcm.samples, got));
     }
@@ -199,8 +220,14 @@ fn ladder_from_a_96k_source_is_resampled_to_48k() {
         iv: [2; 16],
         pace: None,
     };
-    let m = package(&src, &opts, pcm.frames() as u64, &AtomicBool::new(false), &|_| Ok(()))
-        .expect("package");
+    let m = package(
+        &src,
+        &opts,
+        pcm.frames() as u64,
+        &AtomicBool::new(false),
+        &|_| Ok(()),
+    )
+    .expect("package");
     assert_eq!(m.sample_rate, 48_000);
     assert_eq!(m.frames, 144_000);
 }
@@ -221,6 +248,15 @@ fn a_corrupt_source_is_an_error_and_cancel_stops_work() {
     let pcm = source(48_000, 5.0);
     let src = dir.path().join("ok.wav");
     write_wav(std::fs::File::create(&src).unwrap(), &pcm).unwrap();
-    let r = package(&src, &opts, pcm.frames() as u64, &AtomicBool::new(true), &|_| Ok(()));
-    assert!(matches!(r, Err(tonearm_media::MediaError::Cancelled)), "{r:?}");
+    let r = package(
+        &src,
+        &opts,
+        pcm.frames() as u64,
+        &AtomicBool::new(true),
+        &|_| Ok(()),
+    );
+    assert!(
+        matches!(r, Err(tonearm_media::MediaError::Cancelled)),
+        "{r:?}"
+    );
 }

@@ -3,10 +3,13 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod hls_cache;
 pub mod http_range;
 pub mod limits;
 pub mod loudness;
+pub mod objects;
 pub mod observe;
+pub mod pipeline;
 pub mod rooms;
 pub mod routes;
 pub mod security;
@@ -40,6 +43,8 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("cannot reach redis ({0}): {1}")]
     Redis(String, shared::SharedError),
+    #[error(transparent)]
+    Objects(#[from] objects::ObjectsError),
     #[error("demo library: {0}")]
     Demo(#[from] tonearm_library::demo::DemoError),
 }
@@ -77,6 +82,8 @@ fn admin_table() -> Vec<(Method, &'static str, MethodRouter<AppState>, Timed)> {
             get(library::get_issues),
             Yes,
         ),
+        (Method::GET, "/api/jobs", get(routes::jobs::list), Yes),
+        (Method::POST, "/api/jobs", post(routes::jobs::process), Yes),
         (Method::GET, "/api/users", get(users::list), Yes),
         (Method::POST, "/api/users", post(users::create), Yes),
         (
@@ -93,6 +100,9 @@ fn admin_table() -> Vec<(Method, &'static str, MethodRouter<AppState>, Timed)> {
         ),
     ]
 }
+
+/// Memory for recently served HLS segments on a node.
+const HLS_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Where admins upload tracks.
 pub const UPLOAD_PATH: &str = "/api/tracks";
@@ -147,6 +157,19 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tracks", get(catalog::list_tracks))
         .route("/api/tracks/{id}", get(catalog::get_track))
         .route("/api/tracks/{id}/cover", get(catalog::get_cover))
+        .route(
+            "/api/tracks/{id}/processing",
+            get(routes::jobs::track_status),
+        )
+        .route("/api/tracks/{id}/hls/master.m3u8", get(routes::hls::master))
+        .route(
+            "/api/tracks/{id}/hls/{variant}/index.m3u8",
+            get(routes::hls::media),
+        )
+        .route(
+            "/api/tracks/{id}/hls/{variant}/{file}",
+            get(routes::hls::file),
+        )
         .route("/api/albums", get(catalog::list_albums))
         .route("/api/albums/{id}", get(catalog::get_album))
         .route("/api/artists", get(catalog::list_artists))
@@ -157,6 +180,15 @@ pub fn router(state: AppState) -> Router {
             (state.clone(), auth::Level::Viewer),
             auth::require,
         ));
+    // HLS keys: a signed link is the credential (players that cannot send headers fetch it),
+    // and every address gets `hls.key_per_minute`.
+    let hls_key = Router::new()
+        .route("/api/tracks/{id}/hls/key", get(routes::hls::key))
+        .route_layer(axum::middleware::from_fn_with_state(
+            (state.clone(), limits::Class::HlsKey),
+            limits::limit,
+        ))
+        .route_layer(timeout());
     let user = Router::new()
         .route("/api/me", get(auth_routes::me))
         .route("/api/auth/logout", post(auth_routes::logout))
@@ -234,6 +266,7 @@ pub fn router(state: AppState) -> Router {
     public
         .merge(token)
         .merge(viewer)
+        .merge(hls_key)
         .merge(user)
         .merge(admin)
         .merge(rooms)
@@ -309,6 +342,7 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
         );
     }
     let cache = ChunkCache::new(config.cache.clone(), config.cache_dir().join("transcode"));
+    let objects = objects::Objects::open(&config)?;
     let jwt = auth::tokens::JwtKeys::load(
         config.auth.jwt_secret.as_deref(),
         &config.data.join("jwt.key"),
@@ -318,7 +352,7 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
     let setup_token = (store.user_count().await? == 0).then(|| auth::tokens::random_token(24));
     let shared = connect_shared(&config).await?;
     auth::sessions::republish(shared.as_ref(), &config.auth, &store).await?;
-    let limits = limits::Limits::new(&config.limits, shared.clone());
+    let limits = limits::Limits::new(&config.limits, config.hls.key_per_minute, shared.clone());
     let rooms = rooms::Rooms::new(config.rooms.clone());
     if let Some(s) = &shared {
         rooms.set_cluster(rooms::cluster::Cluster::new(
@@ -339,7 +373,10 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
         metrics: observe::install_metrics(),
         active_streams: Default::default(),
         loudness_lock: tokio::sync::Mutex::new(()),
-        loudness_running: Default::default(),
+        objects,
+        hls_cache: hls_cache::HlsCache::new(HLS_CACHE_BYTES),
+        jobs_wake: tokio::sync::Notify::new(),
+        node_id: pipeline::node_id(&config.data),
         background_jobs: Default::default(),
         config,
     })))
@@ -425,6 +462,7 @@ pub async fn serve(
     if let (Some(url), Some(_)) = (&state.config.redis.url, state.rooms.cluster()) {
         rooms::cluster::spawn_subscriber(state.clone(), url.clone());
     }
+    pipeline::spawn(&state);
     rooms::ticker::spawn(state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // No Nagle: a room frame is a small write that must leave now, not wait up to a delayed

@@ -145,17 +145,24 @@ pub struct Limits {
     pub token: Limiter,
     pub api: Limiter,
     pub per_user: Limiter,
+    /// HLS key requests (per address).
+    pub hls_key: Limiter,
     pub lockouts: Lockouts,
 }
 
 impl Limits {
     /// The configured limits, shared through `shared` (Redis) when given.
-    pub fn new(c: &crate::config::LimitsConfig, shared: Option<Shared>) -> Limits {
+    pub fn new(
+        c: &crate::config::LimitsConfig,
+        hls_key_per_minute: u32,
+        shared: Option<Shared>,
+    ) -> Limits {
         Limits {
             login: Limiter::per_minute("login", c.login_per_minute, shared.clone()),
             token: Limiter::per_minute("token", c.token_per_minute, shared.clone()),
             api: Limiter::per_minute("api", c.api_per_minute, shared.clone()),
             per_user: Limiter::per_minute("user", c.api_per_user_per_minute, shared.clone()),
+            hls_key: Limiter::per_minute("hls_key", hls_key_per_minute, shared.clone()),
             lockouts: Lockouts::new(shared),
         }
     }
@@ -165,6 +172,7 @@ impl Limits {
         self.token.prune();
         self.api.prune();
         self.per_user.prune();
+        self.hls_key.prune();
         self.lockouts.prune();
     }
 }
@@ -199,6 +207,8 @@ pub enum Class {
     Api,
     /// Token and key endpoints (refresh, setup, API keys, logout, room creation).
     Token,
+    /// HLS decryption keys.
+    HlsKey,
 }
 
 /// Rate limit per client address for a route class
@@ -212,6 +222,7 @@ pub async fn limit(
     let limiter = match class {
         Class::Api => &st.limits.api,
         Class::Token => &st.limits.token,
+        Class::HlsKey => &st.limits.hls_key,
     };
     match limiter.check(&ip).await {
         Ok(()) => next.run(req).await,

@@ -1,13 +1,12 @@
-//! Track loudness for `normalize=1`: measured in the background after a scan, or on first use.
+//! Track loudness for `normalize=1`: measured by the pipeline's `loudness` jobs, or on first use.
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
 use tonearm_media::loudness::{measure, normalization_gain, Loudness};
 use tonearm_store::TrackSource;
 
-async fn measure_and_store(st: &AppState, src: &TrackSource) -> ApiResult<Loudness> {
+pub(crate) async fn measure_and_store(st: &AppState, src: &TrackSource) -> ApiResult<Loudness> {
     let path = PathBuf::from(&src.path);
     let l = tokio::task::spawn_blocking(move || measure(&path))
         .await
@@ -54,30 +53,4 @@ pub async fn track_gain(st: &AppState, src: &TrackSource) -> ApiResult<f32> {
         }));
     }
     Ok(normalization_gain(measure_and_store(st, &fresh).await?))
-}
-
-/// Measures every track that has no loudness yet, one at a time (a low-priority background job),
-/// paging through the catalog so memory does not grow with the library.
-pub async fn measure_missing(st: AppState) {
-    if st.loudness_running.swap(true, Ordering::SeqCst) {
-        return; // another pass is already walking the catalog
-    }
-    let mut after = String::new();
-    while let Ok(ids) = st.store.tracks_without_loudness(&after, 100).await {
-        let Some(last) = ids.last() else { break };
-        after = last.clone();
-        for id in ids {
-            let _one_at_a_time = st.loudness_lock.lock().await;
-            let Ok(Some(src)) = st.store.track_source(&id).await else {
-                continue;
-            };
-            if src.loudness_lufs.is_some() {
-                continue;
-            }
-            if let Err(e) = measure_and_store(&st, &src).await {
-                tracing::warn!(track = %id, error = %e.message, "loudness measurement failed");
-            }
-        }
-    }
-    st.loudness_running.store(false, Ordering::SeqCst);
 }

@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::stream_cache::ChunkCache;
 use metrics_exporter_prometheus::PrometheusHandle;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize};
+use std::sync::atomic::{AtomicI64, AtomicUsize};
 use std::sync::Arc;
 use std::time::Instant;
 use tonearm_library::ScanProgress;
@@ -32,8 +32,14 @@ pub struct Inner {
     pub active_streams: Arc<AtomicI64>,
     /// One loudness measurement at a time: they decode whole tracks.
     pub loudness_lock: tokio::sync::Mutex<()>,
-    /// The post-scan loudness pass is running.
-    pub loudness_running: AtomicBool,
+    /// Where HLS packages are stored (a folder, or S3 shared by nodes).
+    pub objects: crate::objects::Objects,
+    /// Recently served HLS objects.
+    pub hls_cache: crate::hls_cache::HlsCache,
+    /// Wakes idle pipeline workers when jobs are queued.
+    pub jobs_wake: tokio::sync::Notify,
+    /// This node's stable identity (names its pipeline workers).
+    pub node_id: String,
     /// Scan-and-measure tasks started and not yet finished (0 = the server is idle).
     pub background_jobs: AtomicUsize,
 }

@@ -262,18 +262,6 @@ impl Store {
         .await?)
     }
 
-    /// Up to `limit` ids after `after` (in id order) of tracks whose loudness has not been
-    /// measured yet. A cursor rather than an offset: tracks that fail to measure are passed over.
-    pub async fn tracks_without_loudness(&self, after: &str, limit: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM tracks WHERE loudness_lufs IS NULL AND id > ? ORDER BY id LIMIT ?",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
     /// Stores a measured EBU R128 integrated loudness and true peak for a track.
     pub async fn set_loudness(&self, id: &str, lufs: f64, true_peak: f64) -> Result<()> {
         sqlx::query("UPDATE tracks SET loudness_lufs = ?, true_peak = ? WHERE id = ?")

@@ -5,10 +5,12 @@
 
 mod accounts;
 mod catalog;
+pub mod jobs;
 mod model;
 
 pub use accounts::{ApiKey, RefreshOutcome, User, UserCredentials};
 pub use catalog::TrackFilter;
+pub use jobs::{input_stamp, ClaimedJob, HlsPackage, Job, JobFilter};
 pub use model::{Album, Artist, FileStamp, NewTrack, ScanIssue, Track, TrackSource};
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -81,6 +81,8 @@ pub fn load(
 fn env_key(name: &str) -> String {
     match name {
         "redis_url" => "redis.url".into(),
+        "storage_url" => "storage.url".into(),
+        "s3_endpoint" => "storage.s3_endpoint".into(),
         other => other.replace("__", "."),
     }
 }

@@ -28,7 +28,11 @@ mod tests {
         for len in [0usize, 1, 15, 16, 17, 1000] {
             let plain: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
             let c = encrypt(&key, &iv, &plain);
-            assert_eq!(c.len(), (len / 16 + 1) * 16, "PKCS#7 always adds 1..=16 bytes");
+            assert_eq!(
+                c.len(),
+                (len / 16 + 1) * 16,
+                "PKCS#7 always adds 1..=16 bytes"
+            );
             if len > 0 {
                 assert_ne!(&c[..len], &plain[..], "ciphertext differs from plaintext");
             }

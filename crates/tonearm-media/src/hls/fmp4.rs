@@ -3,14 +3,13 @@
 
 use crate::hls::aac::AU_SAMPLES;
 use crate::MediaError;
-use mp4_atom::{
-    Codec, Dinf, Dref, DrefEntry, Edts, Elst, ElstEntry,
-    Esds, FixedPoint, Ftyp, Hdlr, Mdat, Mdhd, Mdia, Mfhd, Minf, Moof, Moov, Mp4a,
-    Mvex, Mvhd, Smhd, Stbl, Stsd, Styp, Tfdt, Tfhd, Tkhd, Traf, Trak, Trex, Trun, TrunEntry,
-    TrunSamples, Url,
-};
 use mp4_atom::esds::{DecoderConfig, DecoderSpecific, EsDescriptor};
 use mp4_atom::{Atom, Encode};
+use mp4_atom::{
+    Codec, Dinf, Dref, DrefEntry, Edts, Elst, ElstEntry, Esds, FixedPoint, Ftyp, Hdlr, Mdat, Mdhd,
+    Mdia, Mfhd, Minf, Moof, Moov, Mp4a, Mvex, Mvhd, Smhd, Stbl, Stsd, Styp, Tfdt, Tfhd, Tkhd, Traf,
+    Trak, Trex, Trun, TrunEntry, TrunSamples, Url,
+};
 
 const TRACK_ID: u32 = 1;
 
@@ -205,9 +204,7 @@ pub fn media_segment(sequence: u32, first_au: u64, aus: &[Vec<u8>]) -> Result<Ve
     let mut out = Vec::with_capacity(probe.len() + payload + 64);
     encode(&styp, &mut out)?;
     encode(&moof_with(offset), &mut out)?;
-    let mdat = Mdat {
-        data: aus.concat(),
-    };
+    let mdat = Mdat { data: aus.concat() };
     encode(&mdat, &mut out)?;
     Ok(out)
 }

@@ -114,7 +114,7 @@ pub fn package(
     } else {
         let frames_48k = frames_hint * 48_000 / info.sample_rate.max(1) as u64;
         Source::Resampled {
-            pcm: Pcm48k::from_reader(reader, 0, frames_48k, 1.0)?,
+            pcm: Box::new(Pcm48k::from_reader(reader, 0, frames_48k, 1.0)?),
             left: frames_48k,
         }
     };
@@ -189,7 +189,7 @@ enum Source {
         decoded: Vec<f32>,
     },
     Resampled {
-        pcm: Pcm48k,
+        pcm: Box<Pcm48k>,
         left: u64,
     },
 }

@@ -44,6 +44,9 @@ pub struct GuestClaims {
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
+    /// A key derived from the same secret for signed URLs (HLS key links), so they survive
+    /// restarts and are valid on every node that shares the secret.
+    url_key: [u8; 32],
 }
 
 fn now_secs() -> u64 {
@@ -99,7 +102,26 @@ impl JwtKeys {
         Ok(JwtKeys {
             encoding: EncodingKey::from_secret(&bytes),
             decoding: DecodingKey::from_secret(&bytes),
+            url_key: blake3::derive_key("tonearm signed urls v1", &bytes),
         })
+    }
+
+    /// A signature of `message` for a URL (hex, 32 chars).
+    pub fn sign_url(&self, message: &str) -> String {
+        let h = blake3::keyed_hash(&self.url_key, message.as_bytes());
+        h.to_hex()[..32].to_string()
+    }
+
+    /// Whether `sig` is [`sign_url`](Self::sign_url)'s signature of `message` (compared in
+    /// constant time).
+    pub fn verify_url(&self, message: &str, sig: &str) -> bool {
+        let want = self.sign_url(message);
+        want.len() == sig.len()
+            && want
+                .bytes()
+                .zip(sig.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     }
 
     /// Signs an access token valid for `ttl_secs`.

@@ -2,6 +2,8 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod hls;
+pub mod jobs;
 pub mod library;
 pub mod ops;
 pub mod rooms;

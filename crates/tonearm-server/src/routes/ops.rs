@@ -17,6 +17,14 @@ pub async fn health(State(st): State<AppState>) -> Response {
         Err(_) => "error: timeout".to_string(),
     };
     let (entries, bytes) = st.cache.memory_usage();
+    let queue: serde_json::Map<String, serde_json::Value> = st
+        .store
+        .job_counts()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(state, n)| (state, n.into()))
+        .collect();
     let status = if db == "ok" {
         StatusCode::OK
     } else {
@@ -30,7 +38,7 @@ pub async fn health(State(st): State<AppState>) -> Response {
         "streams_active": st.active_streams.load(Ordering::Relaxed),
         "jobs": {
             "scan_running": st.scan.is_running(),
-            "loudness_running": st.loudness_running.load(Ordering::Relaxed),
+            "queue": queue,
             "busy": st.background_jobs.load(Ordering::SeqCst) > 0,
         },
         "db": db,

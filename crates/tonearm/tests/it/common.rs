@@ -1,7 +1,6 @@
 //! Test harness: the real `tonearm` binary on a loopback port with a temp data dir, real HTTP,
 //! generated audio, and ffmpeg/ffprobe as the independent judge.
 
-
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -266,6 +265,9 @@ pub fn spawn_server_on<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
         .env_remove("TONEARM_DATA")
         .env_remove("TONEARM_LIBRARY")
         .env("RUST_LOG", "warn")
+        // Packaging every track for HLS would load the machine under every test; the HLS
+        // tests turn it on (or ask for packages on demand).
+        .env("TONEARM_JOBS__HLS_ALL", "false")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     for (k, v) in env {

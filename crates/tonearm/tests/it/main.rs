@@ -8,6 +8,7 @@
 mod common;
 
 mod auth;
+mod hls;
 mod library;
 mod limits;
 mod ops;

@@ -1,0 +1,138 @@
+//! The HLS packaging job: encode the ladder with a fresh key, store every file under the
+//! attempt's own prefix, then publish the package row and finish the job in one transaction.
+
+use super::{requeue_if_changed, JobError, Outcome};
+use crate::state::AppState;
+use bytes::Bytes;
+use std::collections::HashSet;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use tonearm_media::hls::{hex, package as package_track, PackageOptions, Piece, LADDER};
+use tonearm_media::MediaError;
+use tonearm_store::{ClaimedJob, HlsPackage};
+
+/// Packages the job's track.
+pub async fn package(
+    st: &AppState,
+    job: &ClaimedJob,
+    cancel: &Arc<AtomicBool>,
+) -> Result<Outcome, JobError> {
+    let Some(src) = st.store.track_source(&job.track_id).await? else {
+        return Ok(Outcome::Gone);
+    };
+    if requeue_if_changed(st, job, &src).await? {
+        return Ok(Outcome::Superseded);
+    }
+    let prefix = super::output_prefix(&job.kind, &job.track_id, job.id, job.attempts);
+    let key: [u8; 16] = rand::random();
+    let iv: [u8; 16] = rand::random();
+    let opts = PackageOptions {
+        bitrates: LADDER.to_vec(),
+        key,
+        iv,
+        pace: (st.config.jobs.pace > 0.0).then_some(st.config.jobs.pace),
+    };
+    let objects = st.objects.clone();
+    let handle = tokio::runtime::Handle::current();
+    let (path, frames) = (
+        std::path::PathBuf::from(&src.path),
+        src.frames.max(0) as u64,
+    );
+    let (cancel2, prefix2) = (cancel.clone(), prefix.clone());
+    let made = tokio::task::spawn_blocking(move || {
+        // Called from the encoder threads: each stores its own files as they finish.
+        let sink = |p: Piece| {
+            handle
+                .block_on(objects.put(&format!("{prefix2}/{}", p.name), Bytes::from(p.bytes)))
+                .map_err(|e| MediaError::Io(std::io::Error::other(e.to_string())))
+        };
+        package_track(&path, &opts, frames, &cancel2, &sink)
+    })
+    .await
+    .map_err(JobError::retry)?;
+    let manifest = match made {
+        Ok(m) => m,
+        Err(e) => {
+            discard(st, &prefix).await;
+            return match e {
+                MediaError::Cancelled => Ok(Outcome::Superseded),
+                e => Err(e.into()),
+            };
+        }
+    };
+    let row = HlsPackage {
+        track_id: job.track_id.clone(),
+        input: job.input.clone(),
+        prefix: prefix.clone(),
+        key_hex: hex(&key),
+        iv_hex: hex(&iv),
+        manifest: serde_json::to_string(&manifest).map_err(JobError::retry)?,
+        created_at_ms: tonearm_store::now_ms(),
+    };
+    match st.store.publish_hls(job, &row).await {
+        Ok((true, old)) => {
+            if let Some(old) = old {
+                discard(st, &old).await;
+            }
+            Ok(Outcome::Done)
+        }
+        Ok((false, _)) => {
+            discard(st, &prefix).await;
+            Ok(Outcome::Superseded)
+        }
+        Err(e) => {
+            discard(st, &prefix).await;
+            Err(e.into())
+        }
+    }
+}
+
+/// Removes a package's objects (best effort: the sweep retries what is left).
+async fn discard(st: &AppState, prefix: &str) {
+    if let Err(e) = st.objects.delete_prefix(prefix).await {
+        tracing::warn!(prefix, error = %e, "could not remove objects; the sweep will");
+    }
+}
+
+/// Removes package prefixes that no published package and no running job owns. Lists the
+/// store first and reads the database second: a prefix a job starts writing after the
+/// listing is not in it, and one listed while its job ran is in `running_outputs`, because a
+/// job records its output before it writes anything.
+pub async fn sweep(st: &AppState) -> Result<u64, String> {
+    let listed = st
+        .objects
+        .prefixes(super::HLS, 2)
+        .await
+        .map_err(|e| e.to_string())?;
+    if listed.is_empty() {
+        return Ok(0);
+    }
+    let mut keep: HashSet<String> = st
+        .store
+        .hls_prefixes()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .collect();
+    keep.extend(
+        st.store
+            .running_outputs()
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    let mut removed = 0;
+    for p in listed.difference(&keep.into_iter().collect()) {
+        removed += st
+            .objects
+            .delete_prefix(p)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    if removed > 0 {
+        tracing::info!(
+            objects = removed,
+            "removed leftovers of interrupted packaging"
+        );
+    }
+    Ok(removed)
+}
