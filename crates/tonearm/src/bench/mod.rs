@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tonearm_media::synth::{chord_progression, write_wav};
 
+mod hls;
 mod rooms;
 
 #[derive(Debug, clap::Args)]
@@ -32,6 +33,9 @@ pub struct BenchArgs {
     /// Run only the room benchmarks.
     #[arg(long)]
     pub rooms_only: bool,
+    /// Run only the HLS benchmarks.
+    #[arg(long)]
+    pub hls_only: bool,
 }
 
 /// `Authorization: …\r\n` for the benchmark's admin on the current server.
@@ -107,6 +111,8 @@ pub(crate) fn start_server_with(
         .env("TONEARM_LIMITS__API_PER_MINUTE", "0")
         // One benchmark user makes thousands of requests a second: no per-user limit either.
         .env("TONEARM_LIMITS__API_PER_USER_PER_MINUTE", "0")
+        // Background packaging would compete with what is measured; the HLS benchmark asks.
+        .env("TONEARM_JOBS__HLS_ALL", "false")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .spawn()?;
@@ -179,12 +185,16 @@ fn http_get_timed(
     ))
 }
 
-fn http_get(addr: &str, path: &str, range: Option<&str>) -> anyhow::Result<(Duration, Vec<u8>)> {
+pub(crate) fn http_get(
+    addr: &str,
+    path: &str,
+    range: Option<&str>,
+) -> anyhow::Result<(Duration, Vec<u8>)> {
     let (t, _, b) = http_get_timed(addr, path, range)?;
     Ok((t, b))
 }
 
-fn track_ids(addr: &str) -> anyhow::Result<Vec<(String, String)>> {
+pub(crate) fn track_ids(addr: &str) -> anyhow::Result<Vec<(String, String)>> {
     let (_, body) = http_get(addr, "/api/tracks?limit=500", None)?;
     let v: serde_json::Value = serde_json::from_slice(&body)?;
     Ok(v["items"]
@@ -200,12 +210,12 @@ fn track_ids(addr: &str) -> anyhow::Result<Vec<(String, String)>> {
         .collect())
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
+pub(crate) fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
@@ -251,7 +261,7 @@ fn ffmpeg_transcode_secs(file: &Path) -> anyhow::Result<f64> {
     Ok(started.elapsed().as_secs_f64())
 }
 
-fn make_track(dir: &Path, name: &str, secs: u32) -> anyhow::Result<PathBuf> {
+pub(crate) fn make_track(dir: &Path, name: &str, secs: u32) -> anyhow::Result<PathBuf> {
     let chords: &[&[u8]] = &[&[60, 64, 67], &[65, 69, 72], &[67, 71, 74], &[57, 60, 64]];
     let beats = (secs as f64 * 2.0) as usize;
     let pcm = chord_progression(chords, 120.0, beats, 44_100, 2);
@@ -277,6 +287,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     println!("# Tonearm benchmarks (reference measured in the same run; ratio < 1 is faster for time, > 1 better for rates)");
     if args.rooms_only {
         return rooms::run(&tmp, &args.room_guests);
+    }
+    if args.hls_only {
+        return hls::run(&tmp, args.track_secs, args.trials);
     }
     println!(
         "preparing a {}-s 44.1 kHz stereo FLAC and {} copies for cold first plays…",
@@ -421,6 +434,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
     // 4. Scan rate and idle RSS.
     scan_bench(&tmp, args.scan_files)?;
+    hls::run(&tmp, args.track_secs, args.trials)?;
     rooms::run(&tmp, &args.room_guests)?;
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(())
