@@ -286,6 +286,17 @@ impl Store {
         .await?)
     }
 
+    /// One job by id.
+    pub async fn job(&self, id: i64) -> Result<Option<Job>> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, track_id, state, priority, attempts, run_after_ms, lease_until_ms, \
+               worker, error, created_at_ms, updated_at_ms FROM jobs WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     /// How many jobs are in each state.
     pub async fn job_counts(&self) -> Result<Vec<(String, i64)>> {
         Ok(

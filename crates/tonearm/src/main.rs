@@ -43,6 +43,14 @@ enum Command {
         /// Folders to scan (default: the configured library).
         dirs: Vec<PathBuf>,
     },
+    /// Run the processing pipeline (loudness, HLS packaging) here, with a progress bar.
+    Process {
+        /// Every track's missing work (what a scan queues).
+        #[arg(long, conflicts_with = "tracks")]
+        all: bool,
+        /// These tracks (ids), all their jobs re-run.
+        tracks: Vec<String>,
+    },
     /// Write the demo library (synthesized, tagged tracks in several formats).
     Demo {
         /// Where to write it (default <data>/media/demo).
@@ -112,6 +120,15 @@ fn main() -> anyhow::Result<()> {
                 dirs
             };
             rt.block_on(scan(cfg, dirs))?;
+        }
+        Command::Process { all, tracks } => {
+            anyhow::ensure!(
+                all || !tracks.is_empty(),
+                "name tracks to process, or give --all"
+            );
+            let cfg = settings::load(&cli.config, None, None)?;
+            init_logging(&cfg);
+            rt.block_on(process(cfg, all, tracks))?;
         }
         Command::Demo { out } => {
             let cfg = settings::load(&cli.config, None, None)?;
@@ -190,6 +207,68 @@ async fn scan(cfg: tonearm_server::Config, dirs: Vec<PathBuf>) -> anyhow::Result
         println!("skipped {}: {}", issue.path, issue.reason);
     }
     store.close().await;
+    Ok(())
+}
+
+/// `tonearm process`: queues the work, then runs it in this process (the same workers as the
+/// server's; a running server shares the queue and may take some of it).
+async fn process(
+    mut cfg: tonearm_server::Config,
+    all: bool,
+    tracks: Vec<String>,
+) -> anyhow::Result<()> {
+    cfg.demo_on_empty = false; // processing never adds to the library
+    let st = tonearm_server::prepare(cfg).await?;
+    if all {
+        tonearm_server::pipeline::enqueue_missing(&st).await;
+    }
+    for id in &tracks {
+        anyhow::ensure!(
+            st.store.track_source(id).await?.is_some(),
+            "no track with id {id}"
+        );
+        tonearm_server::pipeline::enqueue_track(&st, id, true).await?;
+    }
+    let waiting: i64 = st
+        .store
+        .job_counts()
+        .await?
+        .into_iter()
+        .filter(|(s, _)| s == "pending" || s == "processing")
+        .map(|(_, n)| n)
+        .sum();
+    let bar = ProgressBar::new(waiting.max(0) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} jobs {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let (done, failed) = tonearm_server::pipeline::drain(&st, |done, failed| {
+        bar.set_position(done + failed);
+        if failed > 0 {
+            bar.set_message(format!("{failed} failed"));
+        }
+    })
+    .await;
+    bar.finish_and_clear();
+    println!("{done} jobs done, {failed} failed");
+    for j in st
+        .store
+        .jobs(&tonearm_store::JobFilter {
+            state: Some("failed".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await?
+    {
+        println!(
+            "failed: {} {} ({})",
+            j.kind,
+            j.track_id,
+            j.error.unwrap_or_default()
+        );
+    }
+    st.store.close().await;
+    anyhow::ensure!(failed == 0, "{failed} jobs failed");
     Ok(())
 }
 

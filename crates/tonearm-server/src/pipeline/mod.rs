@@ -153,6 +153,40 @@ pub fn spawn(st: &AppState) {
     });
 }
 
+/// Runs queued jobs in this process until none is runnable (the CLI's `tonearm process`),
+/// calling `progress(done, failed)` after each. Other nodes may take jobs meanwhile: the
+/// queue is shared. Returns (done, failed).
+pub async fn drain(st: &AppState, mut progress: impl FnMut(u64, u64)) -> (u64, u64) {
+    let name = format!("{}-cli", st.node_id);
+    let lease_ms = (st.config.jobs.lease_secs.max(3) * 1000) as i64;
+    let _ = st.store.release_jobs_of(&name).await;
+    let (mut done, mut failed) = (0, 0);
+    loop {
+        let claimed = st
+            .store
+            .claim_job(&name, lease_ms, |j| {
+                output_prefix(&j.kind, &j.track_id, j.id, j.attempts)
+            })
+            .await;
+        let Ok(Some(job)) = claimed else { break };
+        let id = job.id;
+        run(st, job, lease_ms).await;
+        // Dropped (track gone) counts as done; anything but ready is a failure to report.
+        let ok = match st.store.job(id).await {
+            Ok(Some(j)) => j.state == tonearm_store::jobs::READY,
+            Ok(None) => true,
+            Err(_) => false,
+        };
+        if ok {
+            done += 1;
+        } else {
+            failed += 1;
+        }
+        progress(done, failed);
+    }
+    (done, failed)
+}
+
 fn worker_name(st: &AppState, i: usize) -> String {
     format!("{}-{i}", st.node_id)
 }

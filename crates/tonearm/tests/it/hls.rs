@@ -355,6 +355,25 @@ async fn an_unpackaged_track_answers_409_with_its_job() {
     );
     assert_eq!(processing(&s, &id).await["status"], "pending");
     assert_eq!(s.get("/api/jobs?state=bogus").await.status(), 400);
+
+    // `tonearm process` runs the same queue from the CLI; the server then serves the result.
+    let bad = s.cli().args(["process", "no-such-track"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("no track with id"));
+    let out = s.cli().args(["process", "--all"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("2 jobs done, 0 failed"),
+        "loudness and hls: {text}"
+    );
+    assert_eq!(processing(&s, &id).await["status"], "ready");
+    let master = s.get(&format!("/api/tracks/{id}/hls/master.m3u8")).await;
+    assert_eq!(master.status(), 200);
     assert_eq!(
         s.get("/api/tracks/nope/hls/master.m3u8").await.status(),
         404
