@@ -5,7 +5,8 @@
 #   test:  the above plus ffmpeg/ffprobe, the independent judge of every stream we serve, and
 #          redis-server (tests start their own on loopback: shared limits and revocation),
 #          and a Python venv in .cache/test-venv with python-socketio, the stock Socket.IO
-#          client the room protocol tests drive
+#          client the room protocol tests drive, and s3s-fs (a real S3 server over a folder,
+#          `cargo install`ed) for the object-storage tests
 set -euo pipefail
 want=(cmake pkg-config make)
 [ "${1:-build}" = test ] && want+=(ffmpeg redis-server)
@@ -39,4 +40,9 @@ if [ "${1:-build}" = test ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$reqs"
   fi
+fi
+
+if [ "${1:-build}" = test ] && ! command -v s3s-fs >/dev/null; then
+  echo "ensure-deps: installing s3s-fs (cargo install, a few minutes once)" >&2
+  cargo install s3s-fs --version 0.14.1 --features binary --locked --quiet
 fi

@@ -310,6 +310,14 @@ async fn fetch(st: &AppState, key: &str, range: Option<(u64, u64)>) -> Result<By
             // playlist and gets the new package.
             Err(ApiError::not_found("segment").into_response())
         }
-        Err(e) => Err(ApiError::internal(e).into_response()),
+        Err(e) => {
+            tracing::error!(key, error = %e, "object storage read failed");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "object storage did not answer; try again",
+            )
+            .into_response())
+        }
     }
 }

@@ -95,6 +95,80 @@ impl Drop for RedisServer {
     }
 }
 
+/// A real S3 server (`s3s-fs`, from `scripts/ensure-deps.sh test`) over a temp folder on a
+/// free loopback port, with one bucket. Killed on drop.
+pub struct S3Server {
+    child: Child,
+    pub endpoint: String,
+    pub bucket: String,
+    pub root: tempfile::TempDir,
+}
+
+pub const S3_ACCESS_KEY: &str = "tonearm-test";
+pub const S3_SECRET_KEY: &str = "tonearm-test-secret";
+
+impl S3Server {
+    pub fn start() -> S3Server {
+        let exe = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+            .map(|h| h.join("bin/s3s-fs"))
+            .filter(|p| p.exists())
+            .unwrap_or_else(|| PathBuf::from("s3s-fs"));
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("free port")
+                .port();
+            let root = tempfile::tempdir().expect("tempdir");
+            let bucket = "tonearm".to_string();
+            std::fs::create_dir_all(root.path().join(&bucket)).unwrap();
+            let mut child = Command::new(&exe)
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--access-key", S3_ACCESS_KEY, "--secret-key", S3_SECRET_KEY])
+                .arg(root.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("s3s-fs (scripts/ensure-deps.sh test installs it)");
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while child.try_wait().ok().flatten().is_none() {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return S3Server {
+                        child,
+                        endpoint: format!("http://127.0.0.1:{port}"),
+                        bucket,
+                        root,
+                    };
+                }
+                assert!(Instant::now() < deadline, "s3s-fs did not start");
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        panic!("could not start s3s-fs");
+    }
+
+    /// The environment that points a server at this bucket.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "TONEARM_STORAGE_URL".into(),
+                format!("s3://{}/media", self.bucket),
+            ),
+            ("TONEARM_S3_ENDPOINT".into(), self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), S3_ACCESS_KEY.into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), S3_SECRET_KEY.into()),
+        ]
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Where a server keeps rate limits, lockouts and revocations: in its own process (the
 /// default), or in a real Redis shared with other nodes.
 pub enum Backend {

@@ -122,20 +122,10 @@ fn attrs(playlist: &str, tag: &str, name: &str) -> Vec<String> {
 
 /// Files under the server's object folder whose path contains `part`.
 fn stored_files(s: &TestServer, part: &str) -> Vec<std::path::PathBuf> {
-    let root = s.dir.path().join("data/objects/hls");
-    let mut out = Vec::new();
-    let mut stack = vec![root];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.to_string_lossy().contains(part) {
-                out.push(p);
-            }
-        }
-    }
-    out
+    walk(&s.dir.path().join("data/objects/hls"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains(part))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -435,4 +425,83 @@ async fn a_job_killed_mid_way_runs_again_and_nothing_half_made_is_served() {
     );
     let (lag, corr) = best_lag(&pcm.samples, &got, 4096);
     assert!(corr > 0.95 && lag == 2048, "lag {lag}, correlation {corr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn packages_live_in_a_real_s3_bucket_and_stream_from_it() {
+    let s3 = S3Server::start();
+    let pcm = signal(8.0);
+    let mut env: Vec<(String, String)> = s3.env();
+    env.push(("TONEARM_JOBS__HLS_ALL".into(), "true".into()));
+    let env_ref: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let s = TestServer::start_with(|lib| flac(lib, "s3", "S3", &pcm), &env_ref).await;
+    let id = s.track_id("S3").await;
+    wait_ready(&s, &id).await;
+
+    // The objects are in the bucket (under the configured prefix), none in the data dir.
+    let in_bucket = s3.root.path().join(&s3.bucket).join("media/hls").join(&id);
+    let count = walk(&in_bucket).len();
+    assert!(
+        count >= 3 * 3,
+        "init + segments of three variants in S3: {count}"
+    );
+    assert!(
+        stored_files(&s, ".m4s").is_empty(),
+        "nothing stored locally"
+    );
+
+    // A ranged read that misses the node's cache is a ranged GET to S3.
+    let seg = format!("/api/tracks/{id}/hls/v256/seg1.m4s");
+    let r = s
+        .client
+        .get(s.url(&seg))
+        .header("range", "bytes=16-1039")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 206);
+    let part = r.bytes().await.unwrap();
+    let whole = s.get(&seg).await.bytes().await.unwrap();
+    assert_eq!(&part[..], &whole[16..1040]);
+    let on_disk = walk(&in_bucket)
+        .into_iter()
+        .find(|p| p.ends_with("v256/seg1.m4s"))
+        .unwrap();
+    assert_eq!(
+        &whole[..],
+        &std::fs::read(on_disk).unwrap()[..],
+        "served bytes are the stored bytes"
+    );
+
+    let token = login(&s.base, ADMIN, ADMIN_PASSWORD).await;
+    let got = ffmpeg_hls(
+        &format!("{}/api/tracks/{id}/hls/master.m3u8", s.base),
+        &token,
+    );
+    let (lag, corr) = best_lag(&pcm.samples, &got, 4096);
+    assert!(corr > 0.95 && lag == 2048, "lag {lag}, correlation {corr}");
+
+    // Storage gone: an uncached segment is a clear 503, and the server keeps serving.
+    drop(s3);
+    let r = s.get(&format!("/api/tracks/{id}/hls/v320/seg0.m4s")).await;
+    assert_eq!(r.status(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "storage_unavailable");
+    assert_eq!(s.get("/health").await.status(), 200);
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
