@@ -10,11 +10,15 @@ run:
 
 test:
 	@scripts/ensure-deps.sh test
-	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-		$(CARGO) nextest run --workspace --no-fail-fast; \
-	else \
-		$(CARGO) test --workspace --no-fail-fast; \
-	fi
+	@# Every test on SQLite, then the server's whole integration suite again on PostgreSQL.
+	@status=0; \
+	if $(CARGO) nextest --version >/dev/null 2>&1; then run="$(CARGO) nextest run --no-fail-fast"; \
+	else run="$(CARGO) test --no-fail-fast"; fi; \
+	$$run --workspace || status=1; \
+	pg=$$(scripts/test-postgres.sh) || exit 1; \
+	echo "== the integration suite on PostgreSQL ($$pg)"; \
+	TEST_POSTGRES_URL=$$pg $$run -p tonearm --test it || status=1; \
+	exit $$status
 
 bench:
 	@scripts/ensure-deps.sh test

@@ -26,11 +26,22 @@ pub struct Config {
     pub log: LogConfig,
     pub redis: RedisConfig,
     pub rooms: RoomsConfig,
+    pub database: DatabaseConfig,
     pub storage: StorageConfig,
     pub jobs: JobsConfig,
     pub hls: HlsConfig,
     /// Seconds to let in-flight responses finish after a shutdown signal.
     pub shutdown_grace_secs: u64,
+}
+
+/// The database: the SQLite file `<data>/tonearm.db` by default, or PostgreSQL shared by
+/// several nodes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `postgres://user:password@host:port/db`, or unset for SQLite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
 }
 
 /// Where HLS packages are kept: a folder under the data dir by default, or an S3 bucket that
@@ -263,6 +274,7 @@ impl Default for Config {
             log: LogConfig::default(),
             redis: RedisConfig::default(),
             rooms: RoomsConfig::default(),
+            database: DatabaseConfig::default(),
             storage: StorageConfig::default(),
             jobs: JobsConfig::default(),
             hls: HlsConfig::default(),

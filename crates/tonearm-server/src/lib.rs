@@ -325,7 +325,9 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
     for dir in [config.media_dir(), config.uploads_dir(), config.cache_dir()] {
         std::fs::create_dir_all(&dir).map_err(|e| ServeError::DataDir(dir.clone(), e))?;
     }
-    let store = tonearm_store::Store::open(&config.db_path()).await?;
+    let store =
+        tonearm_store::Store::open_url_or(config.database.url.as_deref(), &config.db_path())
+            .await?;
     let media = config.media_dir();
     let has_audio = tokio::task::spawn_blocking(move || tonearm_library::scan::has_audio(&media))
         .await

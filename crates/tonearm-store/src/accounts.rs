@@ -1,8 +1,9 @@
 //! Accounts persistence: users, API keys, refresh-token families. Secrets are never stored:
 //! password hashes come from the caller (argon2id), tokens and keys are stored as hashes.
 
-use crate::{now_ms, Result, Store};
+use crate::{begin_write, now_ms, Result, Store};
 use serde::Serialize;
+use sqlx::AssertSqlSafe;
 
 /// A user as listed to admins (no hash).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, PartialEq)]
@@ -58,9 +59,11 @@ struct RefreshRow {
 impl Store {
     /// Number of users (0 means the server needs its first admin).
     pub async fn user_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?)
+        with_db!(self, pool => {
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(pool)
+                .await?)
+        })
     }
 
     /// Creates a user; `Ok(false)` when the name is taken.
@@ -71,18 +74,20 @@ impl Store {
         password_hash: &str,
         role: &str,
     ) -> Result<bool> {
-        let r = sqlx::query(
-            "INSERT INTO users (id, name, password_hash, role, created_at_ms) VALUES (?,?,?,?,?) \
-             ON CONFLICT(name) DO NOTHING",
-        )
-        .bind(id)
-        .bind(name)
-        .bind(password_hash)
-        .bind(role)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        with_db!(self, pool => {
+            let r = sqlx::query(
+                "INSERT INTO users (id, name, password_hash, role, created_at_ms) VALUES ($1,$2,$3,$4,$5) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(name)
+            .bind(password_hash)
+            .bind(role)
+            .bind(now_ms())
+            .execute(pool)
+            .await?;
+            Ok(r.rows_affected() == 1)
+        })
     }
 
     /// Creates the first admin only if there is no user yet (one transaction: two setup requests
@@ -93,44 +98,52 @@ impl Store {
         name: &str,
         password_hash: &str,
     ) -> Result<bool> {
-        let r = sqlx::query(
-            "INSERT INTO users (id, name, password_hash, role, created_at_ms) \
-             SELECT ?, ?, ?, 'admin', ? WHERE NOT EXISTS (SELECT 1 FROM users)",
-        )
-        .bind(id)
-        .bind(name)
-        .bind(password_hash)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        with_db!(self, pool => {
+            let r = sqlx::query(
+                "INSERT INTO users (id, name, password_hash, role, created_at_ms) \
+                 SELECT $1, $2, $3, 'admin', $4 WHERE NOT EXISTS (SELECT 1 FROM users)",
+            )
+            .bind(id)
+            .bind(name)
+            .bind(password_hash)
+            .bind(now_ms())
+            .execute(pool)
+            .await?;
+            Ok(r.rows_affected() == 1)
+        })
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
-        Ok(
-            sqlx::query_as("SELECT id, name, role, created_at_ms FROM users ORDER BY name")
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        with_db!(self, pool => {
+            Ok(
+                sqlx::query_as("SELECT id, name, role, created_at_ms FROM users ORDER BY lower(name), name")
+                    .fetch_all(pool)
+                    .await?,
+            )
+        })
     }
 
     pub async fn user(&self, id: &str) -> Result<Option<User>> {
-        Ok(
-            sqlx::query_as("SELECT id, name, role, created_at_ms FROM users WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        with_db!(self, pool => {
+            Ok(
+                sqlx::query_as("SELECT id, name, role, created_at_ms FROM users WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
     }
 
     /// Credentials by (case-insensitive) name.
     pub async fn credentials(&self, name: &str) -> Result<Option<UserCredentials>> {
-        Ok(
-            sqlx::query_as("SELECT id, name, role, password_hash FROM users WHERE name = ?")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+        with_db!(self, pool => {
+            Ok(
+                sqlx::query_as("SELECT id, name, role, password_hash FROM users WHERE lower(name) = lower($1)")
+                    .bind(name)
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
     }
 
     /// Replaces a password hash and revokes every session of the user, returning the revoked
@@ -140,66 +153,74 @@ impl Store {
         user_id: &str,
         password_hash: &str,
     ) -> Result<Option<Vec<String>>> {
-        let mut tx = self.pool.begin().await?;
-        let n = sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
-            .bind(password_hash)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        let revoked: Vec<(String,)> = sqlx::query_as("UPDATE token_families SET revoked_at_ms = ?, revoked_reason = 'password changed' WHERE user_id = ? AND revoked_at_ms IS NULL RETURNING id")
-            .bind(now_ms())
-            .bind(user_id)
-            .fetch_all(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok((n == 1).then(|| revoked.into_iter().map(|(id,)| id).collect()))
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let n = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                .bind(password_hash)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let revoked: Vec<(String,)> = sqlx::query_as("UPDATE token_families SET revoked_at_ms = $1, revoked_reason = 'password changed' WHERE user_id = $2 AND revoked_at_ms IS NULL RETURNING id")
+                .bind(now_ms())
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok((n == 1).then(|| revoked.into_iter().map(|(id,)| id).collect()))
+        })
     }
 
     /// Sessions revoked at or after `since_ms` (to re-publish revocations to a fresh Redis).
     pub async fn families_revoked_since(&self, since_ms: i64) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM token_families WHERE revoked_at_ms >= ?")
-                .bind(since_ms)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        with_db!(self, pool => {
+            let rows: Vec<(String,)> =
+                sqlx::query_as("SELECT id FROM token_families WHERE revoked_at_ms >= $1")
+                    .bind(since_ms)
+                    .fetch_all(pool)
+                    .await?;
+            Ok(rows.into_iter().map(|(id,)| id).collect())
+        })
     }
 
     /// Deletes a user with their keys and sessions. `Ok(false)`: no such user.
     pub async fn delete_user(&self, user_id: &str) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let deleted = sqlx::query("DELETE FROM users WHERE id = ?")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if deleted {
-            let now = now_ms();
-            sqlx::query("INSERT OR REPLACE INTO deleted_users (id, deleted_at_ms) VALUES (?, ?)")
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
                 .bind(user_id)
-                .bind(now)
                 .execute(&mut *tx)
-                .await?;
-            // Only recent deletions matter (tokens naming older ones have expired).
-            sqlx::query("DELETE FROM deleted_users WHERE deleted_at_ms < ?")
-                .bind(now - 30 * 24 * 3600 * 1000)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(deleted)
+                .await?
+                .rows_affected()
+                == 1;
+            if deleted {
+                let now = now_ms();
+                sqlx::query("INSERT INTO deleted_users (id, deleted_at_ms) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET deleted_at_ms = excluded.deleted_at_ms")
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                // Only recent deletions matter (tokens naming older ones have expired).
+                sqlx::query("DELETE FROM deleted_users WHERE deleted_at_ms < $1")
+                    .bind(now - 30 * 24 * 3600 * 1000)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(deleted)
+        })
     }
 
     /// Users deleted at or after `since_ms` (to re-publish to a fresh Redis).
     pub async fn users_deleted_since(&self, since_ms: i64) -> Result<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM deleted_users WHERE deleted_at_ms >= ?")
-                .bind(since_ms)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(rows.into_iter().map(|(id,)| id).collect())
+        with_db!(self, pool => {
+            let rows: Vec<(String,)> =
+                sqlx::query_as("SELECT id FROM deleted_users WHERE deleted_at_ms >= $1")
+                    .bind(since_ms)
+                    .fetch_all(pool)
+                    .await?;
+            Ok(rows.into_iter().map(|(id,)| id).collect())
+        })
     }
 
     /// Starts a session: a new token family holding its first refresh token.
@@ -210,23 +231,25 @@ impl Store {
         token_hash: &str,
         expires_at_ms: i64,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO token_families (id, user_id, created_at_ms) VALUES (?,?,?)")
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("INSERT INTO token_families (id, user_id, created_at_ms) VALUES ($1,$2,$3)")
+                .bind(family_id)
+                .bind(user_id)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, family_id, expires_at_ms) VALUES ($1,$2,$3)",
+            )
+            .bind(token_hash)
             .bind(family_id)
-            .bind(user_id)
-            .bind(now_ms())
+            .bind(expires_at_ms)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, family_id, expires_at_ms) VALUES (?,?,?)",
-        )
-        .bind(token_hash)
-        .bind(family_id)
-        .bind(expires_at_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// Presents a refresh token. A current one is marked used and `new_hash` joins its family;
@@ -238,78 +261,86 @@ impl Store {
         new_hash: &str,
         new_expires_at_ms: i64,
     ) -> Result<RefreshOutcome> {
-        let now = now_ms();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row: Option<RefreshRow> = sqlx::query_as(
-            "SELECT f.id AS family_id, f.user_id, t.expires_at_ms AS expires_at, t.used_at_ms AS used_at, \
-             f.revoked_at_ms AS revoked_at \
-             FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id WHERE t.token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(RefreshRow {
-            family_id,
-            user_id,
-            expires_at,
-            used_at,
-            revoked_at,
-        }) = row
-        else {
-            return Ok(RefreshOutcome::Invalid);
-        };
-        if revoked_at.is_some() || expires_at <= now {
-            return Ok(RefreshOutcome::Invalid);
-        }
-        if used_at.is_some() {
-            sqlx::query("UPDATE token_families SET revoked_at_ms = ?, revoked_reason = 'refresh token reused' WHERE id = ?")
+        with_db!(self, pool => {
+            let now = now_ms();
+            let mut tx = begin_write(pool, PG).await?;
+            let sql = format!(
+                "SELECT f.id AS family_id, f.user_id, t.expires_at_ms AS expires_at, t.used_at_ms AS used_at, \
+                 f.revoked_at_ms AS revoked_at \
+                 FROM refresh_tokens t JOIN token_families f ON f.id = t.family_id WHERE t.token_hash = $1{}",
+                crate::for_update(PG)
+            );
+            let row: Option<RefreshRow> = sqlx::query_as(AssertSqlSafe(sql))
+            .bind(token_hash)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(RefreshRow {
+                family_id,
+                user_id,
+                expires_at,
+                used_at,
+                revoked_at,
+            }) = row
+            else {
+                return Ok(RefreshOutcome::Invalid);
+            };
+            if revoked_at.is_some() || expires_at <= now {
+                return Ok(RefreshOutcome::Invalid);
+            }
+            if used_at.is_some() {
+                sqlx::query("UPDATE token_families SET revoked_at_ms = $1, revoked_reason = 'refresh token reused' WHERE id = $2")
+                    .bind(now)
+                    .bind(&family_id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(RefreshOutcome::Reused { user_id, family_id });
+            }
+            sqlx::query("UPDATE refresh_tokens SET used_at_ms = $1 WHERE token_hash = $2")
                 .bind(now)
-                .bind(&family_id)
+                .bind(token_hash)
                 .execute(&mut *tx)
                 .await?;
-            tx.commit().await?;
-            return Ok(RefreshOutcome::Reused { user_id, family_id });
-        }
-        sqlx::query("UPDATE refresh_tokens SET used_at_ms = ? WHERE token_hash = ?")
-            .bind(now)
-            .bind(token_hash)
+            sqlx::query(
+                "INSERT INTO refresh_tokens (token_hash, family_id, expires_at_ms) VALUES ($1,$2,$3)",
+            )
+            .bind(new_hash)
+            .bind(&family_id)
+            .bind(new_expires_at_ms)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, family_id, expires_at_ms) VALUES (?,?,?)",
-        )
-        .bind(new_hash)
-        .bind(&family_id)
-        .bind(new_expires_at_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(RefreshOutcome::Rotated { user_id, family_id })
+            tx.commit().await?;
+            Ok(RefreshOutcome::Rotated { user_id, family_id })
+        })
     }
 
     /// Revokes a session (logout). Returns whether it was live.
     pub async fn revoke_family(&self, family_id: &str, reason: &str) -> Result<bool> {
-        Ok(sqlx::query("UPDATE token_families SET revoked_at_ms = ?, revoked_reason = ? WHERE id = ? AND revoked_at_ms IS NULL")
-            .bind(now_ms())
-            .bind(reason)
-            .bind(family_id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected()
-            == 1)
+        with_db!(self, pool => {
+            Ok(sqlx::query("UPDATE token_families SET revoked_at_ms = $1, revoked_reason = $2 WHERE id = $3 AND revoked_at_ms IS NULL")
+                .bind(now_ms())
+                .bind(reason)
+                .bind(family_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+                == 1)
+        })
     }
 
     /// Whether a session is live: its family exists, is not revoked, and its user exists.
     pub async fn family_is_live(&self, family_id: &str, user_id: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM token_families f JOIN users u ON u.id = f.user_id \
-             WHERE f.id = ? AND f.user_id = ? AND f.revoked_at_ms IS NULL",
-        )
-        .bind(family_id)
-        .bind(user_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(n == 1)
+        with_db!(self, pool => {
+            let n: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM token_families f JOIN users u ON u.id = f.user_id \
+                 WHERE f.id = $1 AND f.user_id = $2 AND f.revoked_at_ms IS NULL",
+            )
+            .bind(family_id)
+            .bind(user_id)
+            .fetch_one(pool)
+            .await?;
+            Ok(n == 1)
+        })
     }
 
     pub async fn create_api_key(
@@ -319,65 +350,73 @@ impl Store {
         name: &str,
         key_hash: &str,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO api_keys (id, user_id, name, key_hash, created_at_ms) VALUES (?,?,?,?,?)",
-        )
-        .bind(id)
-        .bind(user_id)
-        .bind(name)
-        .bind(key_hash)
-        .bind(now_ms())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        with_db!(self, pool => {
+            sqlx::query(
+                "INSERT INTO api_keys (id, user_id, name, key_hash, created_at_ms) VALUES ($1,$2,$3,$4,$5)",
+            )
+            .bind(id)
+            .bind(user_id)
+            .bind(name)
+            .bind(key_hash)
+            .bind(now_ms())
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
     }
 
     pub async fn api_keys(&self, user_id: &str) -> Result<Vec<ApiKey>> {
-        Ok(sqlx::query_as("SELECT id, name, created_at_ms, last_used_ms FROM api_keys WHERE user_id = ? ORDER BY created_at_ms")
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?)
+        with_db!(self, pool => {
+            Ok(sqlx::query_as("SELECT id, name, created_at_ms, last_used_ms FROM api_keys WHERE user_id = $1 ORDER BY created_at_ms")
+                .bind(user_id)
+                .fetch_all(pool)
+                .await?)
+        })
     }
 
     /// Revokes one of a user's keys. `Ok(false)`: no such key for that user.
     pub async fn revoke_api_key(&self, user_id: &str, key_id: &str) -> Result<bool> {
-        Ok(
-            sqlx::query("DELETE FROM api_keys WHERE id = ? AND user_id = ?")
-                .bind(key_id)
-                .bind(user_id)
-                .execute(&self.pool)
-                .await?
-                .rows_affected()
-                == 1,
-        )
+        with_db!(self, pool => {
+            Ok(
+                sqlx::query("DELETE FROM api_keys WHERE id = $1 AND user_id = $2")
+                    .bind(key_id)
+                    .bind(user_id)
+                    .execute(pool)
+                    .await?
+                    .rows_affected()
+                    == 1,
+            )
+        })
     }
 
     /// The user a key hash belongs to (and records its use).
     pub async fn user_by_api_key(&self, key_hash: &str) -> Result<Option<User>> {
-        let row: Option<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT u.id, u.name, u.role, u.created_at_ms, k.last_used_ms FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?",
-        )
-        .bind(key_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some((id, name, role, created_at_ms, last_used)) = row else {
-            return Ok(None);
-        };
-        // "Last used" to the minute: a key streaming a track must not take the database's one
-        // write lock on every range request.
-        let now = now_ms();
-        if last_used.is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS) {
-            sqlx::query("UPDATE api_keys SET last_used_ms = ? WHERE key_hash = ?")
-                .bind(now)
-                .bind(key_hash)
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(Some(User {
-            id,
-            name,
-            role,
-            created_at_ms,
-        }))
+        with_db!(self, pool => {
+            let row: Option<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
+                "SELECT u.id, u.name, u.role, u.created_at_ms, k.last_used_ms FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1",
+            )
+            .bind(key_hash)
+            .fetch_optional(pool)
+            .await?;
+            let Some((id, name, role, created_at_ms, last_used)) = row else {
+                return Ok(None);
+            };
+            // "Last used" to the minute: a key streaming a track must not take the database's one
+            // write lock on every range request.
+            let now = now_ms();
+            if last_used.is_none_or(|t| now - t >= LAST_USED_RESOLUTION_MS) {
+                sqlx::query("UPDATE api_keys SET last_used_ms = $1 WHERE key_hash = $2")
+                    .bind(now)
+                    .bind(key_hash)
+                    .execute(pool)
+                    .await?;
+            }
+            Ok(Some(User {
+                id,
+                name,
+                role,
+                created_at_ms,
+            }))
+        })
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::model::{Album, Artist, FileStamp, NewTrack, ScanIssue, Track, TrackSource};
 use crate::{now_ms, Result, Store};
-use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite};
+use sqlx::{AssertSqlSafe, QueryBuilder};
 use std::collections::HashMap;
 
 /// Columns that make a [`Track`] (the API shape).
@@ -35,55 +35,59 @@ fn like_escape(s: &str) -> String {
 impl Store {
     /// Size and mtime of those of `paths` the catalog knows (as tracks or skipped files).
     pub async fn stamps_for(&self, paths: &[String]) -> Result<HashMap<String, FileStamp>> {
-        let mut out = HashMap::with_capacity(paths.len());
-        // SQLite allows 32766 bound parameters; stay far below.
-        for batch in paths.chunks(500) {
-            for table in ["tracks", "scan_issues"] {
-                let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-                    "SELECT path, size_bytes, mtime_ms FROM {table} WHERE path IN ("
-                ));
-                let mut list = qb.separated(", ");
-                for p in batch {
-                    list.push_bind(p.clone());
+        with_db!(self, pool => {
+            let mut out = HashMap::with_capacity(paths.len());
+            // SQLite allows 32766 bound parameters; stay far below.
+            for batch in paths.chunks(500) {
+                for table in ["tracks", "scan_issues"] {
+                    let mut qb: QueryBuilder<_> = QueryBuilder::new(format!(
+                        "SELECT path, size_bytes, mtime_ms FROM {table} WHERE path IN ("
+                    ));
+                    let mut list = qb.separated(", ");
+                    for p in batch {
+                        list.push_bind(p.clone());
+                    }
+                    qb.push(")");
+                    let rows: Vec<(String, i64, i64)> =
+                        qb.build_query_as().fetch_all(pool).await?;
+                    out.extend(rows.into_iter().map(|(p, size_bytes, mtime_ms)| {
+                        (
+                            p,
+                            FileStamp {
+                                size_bytes,
+                                mtime_ms,
+                            },
+                        )
+                    }));
                 }
-                qb.push(")");
-                let rows: Vec<(String, i64, i64)> =
-                    qb.build_query_as().fetch_all(&self.pool).await?;
-                out.extend(rows.into_iter().map(|(p, size_bytes, mtime_ms)| {
-                    (
-                        p,
-                        FileStamp {
-                            size_bytes,
-                            mtime_ms,
-                        },
-                    )
-                }));
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// Records that scan `scan` saw these unchanged files.
     pub async fn mark_seen(&self, paths: &[String], scan: i64) -> Result<()> {
-        if paths.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.pool.begin().await?;
-        for batch in paths.chunks(500) {
-            for table in ["tracks", "scan_issues"] {
-                let mut qb: QueryBuilder<Sqlite> =
-                    QueryBuilder::new(format!("UPDATE {table} SET seen_scan = "));
-                qb.push_bind(scan).push(" WHERE path IN (");
-                let mut list = qb.separated(", ");
-                for p in batch {
-                    list.push_bind(p.clone());
-                }
-                qb.push(")");
-                qb.build().execute(&mut *tx).await?;
+        with_db!(self, pool => {
+            if paths.is_empty() {
+                return Ok(());
             }
-        }
-        tx.commit().await?;
-        Ok(())
+            let mut tx = pool.begin().await?;
+            for batch in paths.chunks(500) {
+                for table in ["tracks", "scan_issues"] {
+                    let mut qb: QueryBuilder<_> =
+                        QueryBuilder::new(format!("UPDATE {table} SET seen_scan = "));
+                    qb.push_bind(scan).push(" WHERE path IN (");
+                    let mut list = qb.separated(", ");
+                    for p in batch {
+                        list.push_bind(p.clone());
+                    }
+                    qb.push(")");
+                    qb.build().execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// Removes files under `root` (a path prefix ending in a separator) that scan `scan` did not
@@ -91,214 +95,232 @@ impl Store {
     /// times, so a row written after the scan began (an upload during the scan) is newer, not
     /// unseen, and stays.
     pub async fn remove_unseen(&self, root: &str, scan: i64) -> Result<u64> {
-        // An exact, case-sensitive prefix test (LIKE ignores ASCII case in SQLite).
-        let mut tx = self.pool.begin().await?;
-        let removed = sqlx::query(
-            "DELETE FROM tracks WHERE substr(path, 1, length(?1)) = ?1 AND seen_scan < ?2",
-        )
-        .bind(root)
-        .bind(scan)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        sqlx::query(
-            "DELETE FROM scan_issues WHERE substr(path, 1, length(?1)) = ?1 AND seen_scan < ?2",
-        )
-        .bind(root)
-        .bind(scan)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(removed)
+        with_db!(self, pool => {
+            // An exact, case-sensitive prefix test (LIKE ignores ASCII case in SQLite).
+            let mut tx = pool.begin().await?;
+            let removed = sqlx::query(
+                "DELETE FROM tracks WHERE substr(path, 1, length($1)) = $1 AND seen_scan < $2",
+            )
+            .bind(root)
+            .bind(scan)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            sqlx::query(
+                "DELETE FROM scan_issues WHERE substr(path, 1, length($1)) = $1 AND seen_scan < $2",
+            )
+            .bind(root)
+            .bind(scan)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(removed)
+        })
     }
 
     /// Inserts or replaces a batch of scanned tracks and clears any issue recorded for their
     /// paths, in one transaction (a crash leaves either the whole batch or none of it).
     pub async fn upsert_tracks(&self, tracks: &[NewTrack], scan: i64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let now = now_ms();
-        for t in tracks {
-            sqlx::query(
-                "INSERT INTO tracks (id, path, size_bytes, mtime_ms, title, artist, artist_id, album, album_id, \
-                 album_artist, track_no, disc_no, year, genre, duration_ms, frames, codec, sample_rate, bit_depth, \
-                 channels, bitrate, mb_recording_id, mb_release_id, mb_artist_id, rg_track_gain, rg_track_peak, \
-                 cover, search_text, scanned_at_ms, seen_scan) \
-                 VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) \
-                 ON CONFLICT(id) DO UPDATE SET path=excluded.path, size_bytes=excluded.size_bytes, \
-                 mtime_ms=excluded.mtime_ms, title=excluded.title, artist=excluded.artist, artist_id=excluded.artist_id, \
-                 album=excluded.album, album_id=excluded.album_id, album_artist=excluded.album_artist, \
-                 track_no=excluded.track_no, disc_no=excluded.disc_no, year=excluded.year, genre=excluded.genre, \
-                 duration_ms=excluded.duration_ms, frames=excluded.frames, codec=excluded.codec, \
-                 sample_rate=excluded.sample_rate, bit_depth=excluded.bit_depth, channels=excluded.channels, \
-                 bitrate=excluded.bitrate, mb_recording_id=excluded.mb_recording_id, \
-                 mb_release_id=excluded.mb_release_id, mb_artist_id=excluded.mb_artist_id, \
-                 rg_track_gain=excluded.rg_track_gain, rg_track_peak=excluded.rg_track_peak, cover=excluded.cover, \
-                 search_text=excluded.search_text, scanned_at_ms=excluded.scanned_at_ms, seen_scan=excluded.seen_scan, \
-                 loudness_lufs=NULL, true_peak=NULL",
-            )
-            .bind(&t.id)
-            .bind(&t.path)
-            .bind(t.size_bytes)
-            .bind(t.mtime_ms)
-            .bind(&t.title)
-            .bind(&t.artist)
-            .bind(&t.artist_id)
-            .bind(&t.album)
-            .bind(&t.album_id)
-            .bind(&t.album_artist)
-            .bind(t.track_no)
-            .bind(t.disc_no)
-            .bind(t.year)
-            .bind(&t.genre)
-            .bind(t.duration_ms)
-            .bind(t.frames)
-            .bind(&t.codec)
-            .bind(t.sample_rate)
-            .bind(t.bit_depth)
-            .bind(t.channels)
-            .bind(t.bitrate)
-            .bind(&t.mb_recording_id)
-            .bind(&t.mb_release_id)
-            .bind(&t.mb_artist_id)
-            .bind(t.rg_track_gain)
-            .bind(t.rg_track_peak)
-            .bind(&t.cover)
-            .bind(&t.search_text)
-            .bind(now)
-            .bind(scan)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM scan_issues WHERE path = ?")
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let now = now_ms();
+            for t in tracks {
+                sqlx::query(
+                    "INSERT INTO tracks (id, path, size_bytes, mtime_ms, title, artist, artist_id, album, album_id, \
+                     album_artist, track_no, disc_no, year, genre, duration_ms, frames, codec, sample_rate, bit_depth, \
+                     channels, bitrate, mb_recording_id, mb_release_id, mb_artist_id, rg_track_gain, rg_track_peak, \
+                     cover, search_text, scanned_at_ms, seen_scan) \
+                     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30) \
+                     ON CONFLICT(id) DO UPDATE SET path=excluded.path, size_bytes=excluded.size_bytes, \
+                     mtime_ms=excluded.mtime_ms, title=excluded.title, artist=excluded.artist, artist_id=excluded.artist_id, \
+                     album=excluded.album, album_id=excluded.album_id, album_artist=excluded.album_artist, \
+                     track_no=excluded.track_no, disc_no=excluded.disc_no, year=excluded.year, genre=excluded.genre, \
+                     duration_ms=excluded.duration_ms, frames=excluded.frames, codec=excluded.codec, \
+                     sample_rate=excluded.sample_rate, bit_depth=excluded.bit_depth, channels=excluded.channels, \
+                     bitrate=excluded.bitrate, mb_recording_id=excluded.mb_recording_id, \
+                     mb_release_id=excluded.mb_release_id, mb_artist_id=excluded.mb_artist_id, \
+                     rg_track_gain=excluded.rg_track_gain, rg_track_peak=excluded.rg_track_peak, cover=excluded.cover, \
+                     search_text=excluded.search_text, scanned_at_ms=excluded.scanned_at_ms, seen_scan=excluded.seen_scan, \
+                     loudness_lufs=NULL, true_peak=NULL",
+                )
+                .bind(&t.id)
                 .bind(&t.path)
+                .bind(t.size_bytes)
+                .bind(t.mtime_ms)
+                .bind(&t.title)
+                .bind(&t.artist)
+                .bind(&t.artist_id)
+                .bind(&t.album)
+                .bind(&t.album_id)
+                .bind(&t.album_artist)
+                .bind(t.track_no)
+                .bind(t.disc_no)
+                .bind(t.year)
+                .bind(&t.genre)
+                .bind(t.duration_ms)
+                .bind(t.frames)
+                .bind(&t.codec)
+                .bind(t.sample_rate)
+                .bind(t.bit_depth)
+                .bind(t.channels)
+                .bind(t.bitrate)
+                .bind(&t.mb_recording_id)
+                .bind(&t.mb_release_id)
+                .bind(&t.mb_artist_id)
+                .bind(t.rg_track_gain)
+                .bind(t.rg_track_peak)
+                .bind(&t.cover)
+                .bind(&t.search_text)
+                .bind(now)
+                .bind(scan)
                 .execute(&mut *tx)
                 .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+                sqlx::query("DELETE FROM scan_issues WHERE path = $1")
+                    .bind(&t.path)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// Records files the scanner skipped (replacing any track previously stored for the path).
     pub async fn record_issues(&self, issues: &[ScanIssue], scan: i64) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let now = now_ms();
-        for i in issues {
-            sqlx::query("DELETE FROM tracks WHERE path = ?")
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let now = now_ms();
+            for i in issues {
+                sqlx::query("DELETE FROM tracks WHERE path = $1")
+                    .bind(&i.path)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO scan_issues (path, size_bytes, mtime_ms, reason, seen_at_ms, seen_scan) VALUES ($1,$2,$3,$4,$5,$6) \
+                     ON CONFLICT(path) DO UPDATE SET size_bytes=excluded.size_bytes, mtime_ms=excluded.mtime_ms, \
+                     reason=excluded.reason, seen_at_ms=excluded.seen_at_ms, seen_scan=excluded.seen_scan",
+                )
                 .bind(&i.path)
+                .bind(i.size_bytes)
+                .bind(i.mtime_ms)
+                .bind(&i.reason)
+                .bind(now)
+                .bind(scan)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query(
-                "INSERT INTO scan_issues (path, size_bytes, mtime_ms, reason, seen_at_ms, seen_scan) VALUES (?,?,?,?,?,?) \
-                 ON CONFLICT(path) DO UPDATE SET size_bytes=excluded.size_bytes, mtime_ms=excluded.mtime_ms, \
-                 reason=excluded.reason, seen_at_ms=excluded.seen_at_ms, seen_scan=excluded.seen_scan",
-            )
-            .bind(&i.path)
-            .bind(i.size_bytes)
-            .bind(i.mtime_ms)
-            .bind(&i.reason)
-            .bind(now)
-            .bind(scan)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(())
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
     /// A page of tracks matching `filter`, and how many match in all.
     pub async fn tracks(&self, filter: &TrackFilter) -> Result<(Vec<Track>, i64)> {
-        let build = |select: &str| {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(select);
-            qb.push(" FROM tracks WHERE 1=1");
-            for w in &filter.words {
-                qb.push(" AND search_text LIKE ")
-                    .push_bind(format!("%{}%", like_escape(w)))
-                    .push(" ESCAPE '\\'");
-            }
-            if let Some(a) = &filter.artist {
-                qb.push(" AND (artist_id = ").push_bind(a.clone());
-                qb.push(" OR artist = ")
-                    .push_bind(a.clone())
-                    .push(" COLLATE NOCASE)");
-            }
-            if let Some(a) = &filter.album {
-                qb.push(" AND (album_id = ").push_bind(a.clone());
-                qb.push(" OR album = ")
-                    .push_bind(a.clone())
-                    .push(" COLLATE NOCASE)");
-            }
-            qb
-        };
-        let total: i64 = build("SELECT COUNT(*)")
-            .build_query_scalar()
-            .fetch_one(&self.pool)
-            .await?;
-        let mut qb = build(&format!("SELECT {TRACK_COLUMNS}"));
-        qb.push(" ORDER BY album_artist COLLATE NOCASE, album COLLATE NOCASE, disc_no, track_no, title COLLATE NOCASE")
-            .push(" LIMIT ")
-            .push_bind(filter.limit)
-            .push(" OFFSET ")
-            .push_bind(filter.offset);
-        let items = qb.build_query_as::<Track>().fetch_all(&self.pool).await?;
-        Ok((items, total))
+        with_db!(self, pool => {
+            let build = |select: &str| {
+                let mut qb: QueryBuilder<_> = QueryBuilder::new(select);
+                qb.push(" FROM tracks WHERE 1=1");
+                for w in &filter.words {
+                    qb.push(" AND search_text LIKE ")
+                        .push_bind(format!("%{}%", like_escape(w)))
+                        .push(" ESCAPE '\\'");
+                }
+                if let Some(a) = &filter.artist {
+                    qb.push(" AND (artist_id = ").push_bind(a.clone());
+                    qb.push(" OR lower(artist) = lower(")
+                        .push_bind(a.clone())
+                        .push("))");
+                }
+                if let Some(a) = &filter.album {
+                    qb.push(" AND (album_id = ").push_bind(a.clone());
+                    qb.push(" OR lower(album) = lower(")
+                        .push_bind(a.clone())
+                        .push("))");
+                }
+                qb
+            };
+            let total: i64 = build("SELECT COUNT(*)")
+                .build_query_scalar()
+                .fetch_one(pool)
+                .await?;
+            let mut qb = build(&format!("SELECT {TRACK_COLUMNS}"));
+            qb.push(" ORDER BY lower(album_artist), lower(album), disc_no NULLS FIRST, track_no NULLS FIRST, lower(title), id")
+                .push(" LIMIT ")
+                .push_bind(filter.limit)
+                .push(" OFFSET ")
+                .push_bind(filter.offset);
+            let items = qb.build_query_as::<Track>().fetch_all(pool).await?;
+            Ok((items, total))
+        })
     }
 
     /// One track by id.
     pub async fn track(&self, id: &str) -> Result<Option<Track>> {
-        let sql = format!("SELECT {TRACK_COLUMNS} FROM tracks WHERE id = ?");
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+        with_db!(self, pool => {
+            let sql = format!("SELECT {TRACK_COLUMNS} FROM tracks WHERE id = $1");
+            Ok(sqlx::query_as(AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?)
+        })
     }
 
     /// What the streamer needs about a track's file.
     pub async fn track_source(&self, id: &str) -> Result<Option<TrackSource>> {
-        Ok(sqlx::query_as(
-            "SELECT id, path, size_bytes, mtime_ms, frames, sample_rate, channels, codec, loudness_lufs, \
-             true_peak, cover FROM tracks WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        with_db!(self, pool => {
+            Ok(sqlx::query_as(
+                "SELECT id, path, size_bytes, mtime_ms, frames, sample_rate, channels, codec, loudness_lufs, \
+                 true_peak, cover FROM tracks WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        })
     }
 
     /// Stores a measured EBU R128 integrated loudness and true peak for a track.
     pub async fn set_loudness(&self, id: &str, lufs: f64, true_peak: f64) -> Result<()> {
-        sqlx::query("UPDATE tracks SET loudness_lufs = ?, true_peak = ? WHERE id = ?")
-            .bind(lufs)
-            .bind(true_peak)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        with_db!(self, pool => {
+            sqlx::query("UPDATE tracks SET loudness_lufs = $1, true_peak = $2 WHERE id = $3")
+                .bind(lufs)
+                .bind(true_peak)
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     const ALBUM_SELECT: &'static str =
         "SELECT album_id AS id, MIN(album) AS name, MIN(album_artist) AS album_artist, \
-         MAX(year) AS year, COUNT(*) AS track_count, SUM(duration_ms) AS duration_ms, \
+         MAX(year) AS year, COUNT(*) AS track_count, CAST(SUM(duration_ms) AS BIGINT) AS duration_ms, \
          MIN(CASE WHEN cover IS NOT NULL THEN id END) AS cover_track_id FROM tracks";
 
     /// All albums, by album artist then name.
     pub async fn albums(&self) -> Result<Vec<Album>> {
-        let sql = format!(
-            "{} GROUP BY album_id ORDER BY MIN(album_artist) COLLATE NOCASE, MIN(album) COLLATE NOCASE",
-            Self::ALBUM_SELECT
-        );
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await?)
+        with_db!(self, pool => {
+            let sql = format!(
+                "{} GROUP BY album_id ORDER BY lower(MIN(album_artist)), lower(MIN(album))",
+                Self::ALBUM_SELECT
+            );
+            Ok(sqlx::query_as(AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await?)
+        })
     }
 
     /// One album by id.
     pub async fn album(&self, id: &str) -> Result<Option<Album>> {
-        let sql = format!(
-            "{} WHERE album_id = ? GROUP BY album_id",
-            Self::ALBUM_SELECT
-        );
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+        with_db!(self, pool => {
+            let sql = format!(
+                "{} WHERE album_id = $1 GROUP BY album_id",
+                Self::ALBUM_SELECT
+            );
+            Ok(sqlx::query_as(AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?)
+        })
     }
 
     const ARTIST_SELECT: &'static str = "SELECT artist_id AS id, MIN(artist) AS name, \
@@ -306,53 +328,63 @@ impl Store {
 
     /// All artists, by name.
     pub async fn artists(&self) -> Result<Vec<Artist>> {
-        let sql = format!(
-            "{} GROUP BY artist_id ORDER BY MIN(artist) COLLATE NOCASE",
-            Self::ARTIST_SELECT
-        );
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .fetch_all(&self.pool)
-            .await?)
+        with_db!(self, pool => {
+            let sql = format!(
+                "{} GROUP BY artist_id ORDER BY lower(MIN(artist))",
+                Self::ARTIST_SELECT
+            );
+            Ok(sqlx::query_as(AssertSqlSafe(sql))
+                .fetch_all(pool)
+                .await?)
+        })
     }
 
     /// One artist by id.
     pub async fn artist(&self, id: &str) -> Result<Option<Artist>> {
-        let sql = format!(
-            "{} WHERE artist_id = ? GROUP BY artist_id",
-            Self::ARTIST_SELECT
-        );
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?)
+        with_db!(self, pool => {
+            let sql = format!(
+                "{} WHERE artist_id = $1 GROUP BY artist_id",
+                Self::ARTIST_SELECT
+            );
+            Ok(sqlx::query_as(AssertSqlSafe(sql))
+                .bind(id)
+                .fetch_optional(pool)
+                .await?)
+        })
     }
 
     /// Albums an artist appears on.
     pub async fn artist_albums(&self, artist_id: &str) -> Result<Vec<Album>> {
-        let sql = format!(
-            "{} WHERE album_id IN (SELECT album_id FROM tracks WHERE artist_id = ?) GROUP BY album_id \
-             ORDER BY MAX(year), MIN(album) COLLATE NOCASE",
-            Self::ALBUM_SELECT
-        );
-        Ok(sqlx::query_as(AssertSqlSafe(sql))
-            .bind(artist_id)
-            .fetch_all(&self.pool)
-            .await?)
+        with_db!(self, pool => {
+            let sql = format!(
+                "{} WHERE album_id IN (SELECT album_id FROM tracks WHERE artist_id = $1) GROUP BY album_id \
+                 ORDER BY MAX(year) NULLS FIRST, lower(MIN(album))",
+                Self::ALBUM_SELECT
+            );
+            Ok(sqlx::query_as(AssertSqlSafe(sql))
+                .bind(artist_id)
+                .fetch_all(pool)
+                .await?)
+        })
     }
 
     /// Files the scanner skipped.
     pub async fn scan_issues(&self) -> Result<Vec<ScanIssue>> {
-        Ok(sqlx::query_as(
-            "SELECT path, size_bytes, mtime_ms, reason FROM scan_issues ORDER BY path",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        with_db!(self, pool => {
+            Ok(sqlx::query_as(
+                "SELECT path, size_bytes, mtime_ms, reason FROM scan_issues ORDER BY path",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
     }
 
     /// Number of tracks in the library.
     pub async fn track_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tracks")
-            .fetch_one(&self.pool)
-            .await?)
+        with_db!(self, pool => {
+            Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tracks")
+                .fetch_one(pool)
+                .await?)
+        })
     }
 }

@@ -77,6 +77,12 @@ pub fn input_stamp(size_bytes: i64, mtime_ms: i64) -> String {
 /// SQL for a track's stamp, matching [`input_stamp`].
 const TRACK_STAMP: &str = "(CAST(t.size_bytes AS TEXT) || ':' || CAST(t.mtime_ms AS TEXT))";
 
+/// Marks a job done if its lease still holds.
+const FINISH_SQL: &str =
+    "UPDATE jobs SET state = 'ready', error = NULL, lease_until_ms = NULL, output = NULL, \
+     updated_at_ms = $1 \
+     WHERE id = $2 AND worker = $3 AND attempts = $4 AND state = 'processing'";
+
 impl Store {
     /// Queues `kind` for one track at `priority`. Idempotent: a job already queued for the same
     /// input is left alone (only its priority may rise); one for an older input, or `force`,
@@ -89,63 +95,67 @@ impl Store {
         priority: i64,
         force: bool,
     ) -> Result<()> {
-        let now = now_ms();
-        sqlx::query(
-            "INSERT INTO jobs (kind, track_id, input, state, priority, run_after_ms, created_at_ms, updated_at_ms) \
-             VALUES ($1, $2, $3, 'pending', $4, $5, $5, $5) \
-             ON CONFLICT (kind, track_id) DO UPDATE SET \
-               state = CASE WHEN jobs.input <> excluded.input OR $6 THEN 'pending' ELSE jobs.state END, \
-               attempts = CASE WHEN jobs.input <> excluded.input OR $6 THEN 0 ELSE jobs.attempts END, \
-               error = CASE WHEN jobs.input <> excluded.input OR $6 THEN NULL ELSE jobs.error END, \
-               run_after_ms = CASE WHEN jobs.input <> excluded.input OR $6 THEN excluded.run_after_ms \
-                                   ELSE jobs.run_after_ms END, \
-               input = excluded.input, \
-               priority = CASE WHEN excluded.priority > jobs.priority THEN excluded.priority ELSE jobs.priority END, \
-               updated_at_ms = excluded.updated_at_ms \
-             WHERE jobs.state <> 'processing' OR jobs.input <> excluded.input",
-        )
-        .bind(kind)
-        .bind(track_id)
-        .bind(input)
-        .bind(priority)
-        .bind(now)
-        .bind(force)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        with_db!(self, pool => {
+            let now = now_ms();
+            sqlx::query(
+                "INSERT INTO jobs (kind, track_id, input, state, priority, run_after_ms, created_at_ms, updated_at_ms) \
+                 VALUES ($1, $2, $3, 'pending', $4, $5, $5, $5) \
+                 ON CONFLICT (kind, track_id) DO UPDATE SET \
+                   state = CASE WHEN jobs.input <> excluded.input OR $6 THEN 'pending' ELSE jobs.state END, \
+                   attempts = CASE WHEN jobs.input <> excluded.input OR $6 THEN 0 ELSE jobs.attempts END, \
+                   error = CASE WHEN jobs.input <> excluded.input OR $6 THEN NULL ELSE jobs.error END, \
+                   run_after_ms = CASE WHEN jobs.input <> excluded.input OR $6 THEN excluded.run_after_ms \
+                                       ELSE jobs.run_after_ms END, \
+                   input = excluded.input, \
+                   priority = CASE WHEN excluded.priority > jobs.priority THEN excluded.priority ELSE jobs.priority END, \
+                   updated_at_ms = excluded.updated_at_ms \
+                 WHERE jobs.state <> 'processing' OR jobs.input <> excluded.input",
+            )
+            .bind(kind)
+            .bind(track_id)
+            .bind(input)
+            .bind(priority)
+            .bind(now)
+            .bind(force)
+            .execute(pool)
+            .await?;
+            Ok(())
+        })
     }
 
     /// Queues loudness measurement for every track that has none and HLS packaging for every
     /// track whose package is missing or was made from another version of its file. One
     /// statement each, however large the library. Returns how many rows were queued or re-queued.
     pub async fn enqueue_missing(&self, hls: bool) -> Result<u64> {
-        let now = now_ms();
-        let upsert = "ON CONFLICT (kind, track_id) DO UPDATE SET state = 'pending', attempts = 0, \
-                      error = NULL, input = excluded.input, run_after_ms = excluded.run_after_ms, \
-                      updated_at_ms = excluded.updated_at_ms \
-                      WHERE jobs.input <> excluded.input";
-        let mut queued = sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO jobs (kind, track_id, input, state, run_after_ms, created_at_ms, updated_at_ms) \
-             SELECT 'loudness', t.id, {TRACK_STAMP}, 'pending', $1, $1, $1 FROM tracks t \
-             WHERE t.loudness_lufs IS NULL {upsert}"
-        )))
-        .bind(now)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        if hls {
-            queued += sqlx::query(AssertSqlSafe(format!(
+        with_db!(self, pool => {
+            let now = now_ms();
+            let upsert = "ON CONFLICT (kind, track_id) DO UPDATE SET state = 'pending', attempts = 0, \
+                          error = NULL, input = excluded.input, run_after_ms = excluded.run_after_ms, \
+                          updated_at_ms = excluded.updated_at_ms \
+                          WHERE jobs.input <> excluded.input";
+            let mut queued = sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO jobs (kind, track_id, input, state, run_after_ms, created_at_ms, updated_at_ms) \
-                 SELECT 'hls', t.id, {TRACK_STAMP}, 'pending', $1, $1, $1 FROM tracks t \
-                 WHERE NOT EXISTS (SELECT 1 FROM hls_packages p WHERE p.track_id = t.id \
-                                   AND p.input = {TRACK_STAMP}) {upsert}"
+                 SELECT 'loudness', t.id, {TRACK_STAMP}, 'pending', $1, $1, $1 FROM tracks t \
+                 WHERE t.loudness_lufs IS NULL {upsert}"
             )))
             .bind(now)
-            .execute(&self.pool)
+            .execute(pool)
             .await?
             .rows_affected();
-        }
-        Ok(queued)
+            if hls {
+                queued += sqlx::query(AssertSqlSafe(format!(
+                    "INSERT INTO jobs (kind, track_id, input, state, run_after_ms, created_at_ms, updated_at_ms) \
+                     SELECT 'hls', t.id, {TRACK_STAMP}, 'pending', $1, $1, $1 FROM tracks t \
+                     WHERE NOT EXISTS (SELECT 1 FROM hls_packages p WHERE p.track_id = t.id \
+                                       AND p.input = {TRACK_STAMP}) {upsert}"
+                )))
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected();
+            }
+            Ok(queued)
+        })
     }
 
     /// Claims the most urgent runnable job (pending and due, or processing under a lapsed
@@ -157,59 +167,80 @@ impl Store {
         lease_ms: i64,
         output_for: impl Fn(&ClaimedJob) -> String,
     ) -> Result<Option<ClaimedJob>> {
-        let now = now_ms();
-        let claimed: Option<ClaimedJob> = sqlx::query_as(
-            "UPDATE jobs SET state = 'processing', attempts = attempts + 1, worker = $1, \
-               lease_until_ms = $2, updated_at_ms = $3 \
-             WHERE id = (SELECT id FROM jobs \
-                         WHERE (state = 'pending' AND run_after_ms <= $3) \
-                            OR (state = 'processing' AND lease_until_ms < $3) \
-                         ORDER BY priority DESC, id LIMIT 1) \
-             RETURNING id, kind, track_id, input, attempts, worker",
-        )
-        .bind(worker)
-        .bind(now + lease_ms)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        if let Some(job) = &claimed {
-            sqlx::query(
-                "UPDATE jobs SET output = $1 WHERE id = $2 AND worker = $3 AND attempts = $4",
-            )
-            .bind(output_for(job))
-            .bind(job.id)
+        with_db!(self, pool => {
+            let now = now_ms();
+            // The outer condition repeats the inner one: under PostgreSQL's read committed, a
+            // second claimer that waited on the row re-checks it and finds it taken. SKIP
+            // LOCKED lets it move on to the next row instead of waiting.
+            let sql = format!(
+                "UPDATE jobs SET state = 'processing', attempts = attempts + 1, worker = $1, \
+                   lease_until_ms = $2, updated_at_ms = $3 \
+                 WHERE id = (SELECT id FROM jobs \
+                             WHERE (state = 'pending' AND run_after_ms <= $3) \
+                                OR (state = 'processing' AND lease_until_ms < $3) \
+                             ORDER BY priority DESC, id LIMIT 1{}) \
+                   AND ((state = 'pending' AND run_after_ms <= $3) \
+                        OR (state = 'processing' AND lease_until_ms < $3)) \
+                 RETURNING id, kind, track_id, input, attempts, worker",
+                if PG { " FOR UPDATE SKIP LOCKED" } else { "" }
+            );
+            let claimed: Option<ClaimedJob> = sqlx::query_as(AssertSqlSafe(sql))
             .bind(worker)
-            .bind(job.attempts)
-            .execute(&self.pool)
+            .bind(now + lease_ms)
+            .bind(now)
+            .fetch_optional(pool)
             .await?;
-        }
-        Ok(claimed)
+            if let Some(job) = &claimed {
+                sqlx::query(
+                    "UPDATE jobs SET output = $1 WHERE id = $2 AND worker = $3 AND attempts = $4",
+                )
+                .bind(output_for(job))
+                .bind(job.id)
+                .bind(worker)
+                .bind(job.attempts)
+                .execute(pool)
+                .await?;
+            }
+            Ok(claimed)
+        })
     }
 
     /// Extends a claimed job's lease. `false` means the lease was lost (it lapsed and another
     /// worker took the job, or the job was re-queued): stop working on it.
     pub async fn renew_lease(&self, job: &ClaimedJob, lease_ms: i64) -> Result<bool> {
-        let now = now_ms();
-        let r = sqlx::query(
-            "UPDATE jobs SET lease_until_ms = $1, updated_at_ms = $2 \
-             WHERE id = $3 AND worker = $4 AND attempts = $5 AND state = 'processing'",
-        )
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(job.id)
-        .bind(&job.worker)
-        .bind(job.attempts)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        with_db!(self, pool => {
+            let now = now_ms();
+            let r = sqlx::query(
+                "UPDATE jobs SET lease_until_ms = $1, updated_at_ms = $2 \
+                 WHERE id = $3 AND worker = $4 AND attempts = $5 AND state = 'processing'",
+            )
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(job.id)
+            .bind(&job.worker)
+            .bind(job.attempts)
+            .execute(pool)
+            .await?;
+            Ok(r.rows_affected() == 1)
+        })
     }
 
     /// Marks a claimed job done. `false` if the lease was lost meanwhile.
     pub async fn finish_job(&self, job: &ClaimedJob) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let done = finish_in(&mut tx, job).await?;
-        tx.commit().await?;
-        Ok(done)
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(FINISH_SQL)
+                .bind(now_ms())
+                .bind(job.id)
+                .bind(&job.worker)
+                .bind(job.attempts)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            tx.commit().await?;
+            Ok(done)
+        })
     }
 
     /// Records a failed attempt: pending again after `retry_in_ms`, or failed for good when
@@ -220,99 +251,113 @@ impl Store {
         error: &str,
         retry_in_ms: Option<i64>,
     ) -> Result<bool> {
-        let now = now_ms();
-        let (state, run_after) = match retry_in_ms {
-            Some(ms) => (PENDING, now + ms),
-            None => (FAILED, now),
-        };
-        let r = sqlx::query(
-            "UPDATE jobs SET state = $1, run_after_ms = $2, error = $3, lease_until_ms = NULL, \
-               output = NULL, updated_at_ms = $4 \
-             WHERE id = $5 AND worker = $6 AND attempts = $7 AND state = 'processing'",
-        )
-        .bind(state)
-        .bind(run_after)
-        .bind(error)
-        .bind(now)
-        .bind(job.id)
-        .bind(&job.worker)
-        .bind(job.attempts)
-        .execute(&self.pool)
-        .await?;
-        Ok(r.rows_affected() == 1)
+        with_db!(self, pool => {
+            let now = now_ms();
+            let (state, run_after) = match retry_in_ms {
+                Some(ms) => (PENDING, now + ms),
+                None => (FAILED, now),
+            };
+            let r = sqlx::query(
+                "UPDATE jobs SET state = $1, run_after_ms = $2, error = $3, lease_until_ms = NULL, \
+                   output = NULL, updated_at_ms = $4 \
+                 WHERE id = $5 AND worker = $6 AND attempts = $7 AND state = 'processing'",
+            )
+            .bind(state)
+            .bind(run_after)
+            .bind(error)
+            .bind(now)
+            .bind(job.id)
+            .bind(&job.worker)
+            .bind(job.attempts)
+            .execute(pool)
+            .await?;
+            Ok(r.rows_affected() == 1)
+        })
     }
 
     /// Removes a job whose track is gone.
     pub async fn drop_job(&self, job: &ClaimedJob) -> Result<()> {
-        sqlx::query("DELETE FROM jobs WHERE id = $1 AND worker = $2 AND attempts = $3")
-            .bind(job.id)
-            .bind(&job.worker)
-            .bind(job.attempts)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
+        with_db!(self, pool => {
+            sqlx::query("DELETE FROM jobs WHERE id = $1 AND worker = $2 AND attempts = $3")
+                .bind(job.id)
+                .bind(&job.worker)
+                .bind(job.attempts)
+                .execute(pool)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Puts this worker's own processing jobs back to pending at once (used at start-up: a
     /// node that restarts after a crash need not wait for its old leases to lapse).
     pub async fn release_jobs_of(&self, worker: &str) -> Result<u64> {
-        let now = now_ms();
-        Ok(sqlx::query(
-            "UPDATE jobs SET state = 'pending', lease_until_ms = NULL, output = NULL, \
-               run_after_ms = $1, updated_at_ms = $1 \
-             WHERE worker = $2 AND state = 'processing'",
-        )
-        .bind(now)
-        .bind(worker)
-        .execute(&self.pool)
-        .await?
-        .rows_affected())
+        with_db!(self, pool => {
+            let now = now_ms();
+            Ok(sqlx::query(
+                "UPDATE jobs SET state = 'pending', lease_until_ms = NULL, output = NULL, \
+                   run_after_ms = $1, updated_at_ms = $1 \
+                 WHERE worker = $2 AND state = 'processing'",
+            )
+            .bind(now)
+            .bind(worker)
+            .execute(pool)
+            .await?
+            .rows_affected())
+        })
     }
 
     /// Jobs matching `f`, newest first.
     pub async fn jobs(&self, f: &JobFilter) -> Result<Vec<Job>> {
-        Ok(sqlx::query_as(
-            "SELECT id, kind, track_id, state, priority, attempts, run_after_ms, lease_until_ms, \
-               worker, error, created_at_ms, updated_at_ms FROM jobs \
-             WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR kind = $2) \
-               AND ($3 IS NULL OR track_id = $3) \
-             ORDER BY id DESC LIMIT $4",
-        )
-        .bind(&f.state)
-        .bind(&f.kind)
-        .bind(&f.track_id)
-        .bind(f.limit.clamp(1, 1000))
-        .fetch_all(&self.pool)
-        .await?)
+        with_db!(self, pool => {
+            Ok(sqlx::query_as(
+                "SELECT id, kind, track_id, state, priority, attempts, run_after_ms, lease_until_ms, \
+                   worker, error, created_at_ms, updated_at_ms FROM jobs \
+                 WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR kind = $2) \
+                   AND ($3 IS NULL OR track_id = $3) \
+                 ORDER BY id DESC LIMIT $4",
+            )
+            .bind(&f.state)
+            .bind(&f.kind)
+            .bind(&f.track_id)
+            .bind(f.limit.clamp(1, 1000))
+            .fetch_all(pool)
+            .await?)
+        })
     }
 
     /// One job by id.
     pub async fn job(&self, id: i64) -> Result<Option<Job>> {
-        Ok(sqlx::query_as(
-            "SELECT id, kind, track_id, state, priority, attempts, run_after_ms, lease_until_ms, \
-               worker, error, created_at_ms, updated_at_ms FROM jobs WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?)
+        with_db!(self, pool => {
+            Ok(sqlx::query_as(
+                "SELECT id, kind, track_id, state, priority, attempts, run_after_ms, lease_until_ms, \
+                   worker, error, created_at_ms, updated_at_ms FROM jobs WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?)
+        })
     }
 
     /// How many jobs are in each state.
     pub async fn job_counts(&self) -> Result<Vec<(String, i64)>> {
-        Ok(
-            sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        with_db!(self, pool => {
+            Ok(
+                sqlx::query_as("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state")
+                    .fetch_all(pool)
+                    .await?,
+            )
+        })
     }
 
     /// The output locations of jobs running now (see `jobs.output`).
     pub async fn running_outputs(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT output FROM jobs WHERE state = 'processing' AND output IS NOT NULL",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        with_db!(self, pool => {
+            Ok(sqlx::query_scalar(
+                "SELECT output FROM jobs WHERE state = 'processing' AND output IS NOT NULL",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
     }
 
     /// Publishes a finished HLS package and marks its job done, in one transaction, only if
@@ -324,75 +369,74 @@ impl Store {
         job: &ClaimedJob,
         pkg: &HlsPackage,
     ) -> Result<(bool, Option<String>)> {
-        let mut tx = self.pool.begin().await?;
-        let current: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT {TRACK_STAMP} FROM tracks t WHERE t.id = $1"
-        )))
-        .bind(&pkg.track_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if current.as_deref() != Some(pkg.input.as_str()) {
-            return Ok((false, None));
-        }
-        let old: Option<String> =
-            sqlx::query_scalar("SELECT prefix FROM hls_packages WHERE track_id = $1")
-                .bind(&pkg.track_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if !finish_in(&mut tx, job).await? {
-            return Ok((false, None));
-        }
-        sqlx::query(
-            "INSERT INTO hls_packages (track_id, input, prefix, key_hex, iv_hex, manifest, created_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (track_id) DO UPDATE SET input = excluded.input, prefix = excluded.prefix, \
-               key_hex = excluded.key_hex, iv_hex = excluded.iv_hex, manifest = excluded.manifest, \
-               created_at_ms = excluded.created_at_ms",
-        )
-        .bind(&pkg.track_id)
-        .bind(&pkg.input)
-        .bind(&pkg.prefix)
-        .bind(&pkg.key_hex)
-        .bind(&pkg.iv_hex)
-        .bind(&pkg.manifest)
-        .bind(pkg.created_at_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok((true, old.filter(|o| o != &pkg.prefix)))
+        with_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let current: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+                "SELECT {TRACK_STAMP} FROM tracks t WHERE t.id = $1"
+            )))
+            .bind(&pkg.track_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if current.as_deref() != Some(pkg.input.as_str()) {
+                return Ok((false, None));
+            }
+            let old: Option<String> =
+                sqlx::query_scalar("SELECT prefix FROM hls_packages WHERE track_id = $1")
+                    .bind(&pkg.track_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let finished = sqlx::query(FINISH_SQL)
+                .bind(now_ms())
+                .bind(job.id)
+                .bind(&job.worker)
+                .bind(job.attempts)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if finished != 1 {
+                return Ok((false, None));
+            }
+            sqlx::query(
+                "INSERT INTO hls_packages (track_id, input, prefix, key_hex, iv_hex, manifest, created_at_ms) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (track_id) DO UPDATE SET input = excluded.input, prefix = excluded.prefix, \
+                   key_hex = excluded.key_hex, iv_hex = excluded.iv_hex, manifest = excluded.manifest, \
+                   created_at_ms = excluded.created_at_ms",
+            )
+            .bind(&pkg.track_id)
+            .bind(&pkg.input)
+            .bind(&pkg.prefix)
+            .bind(&pkg.key_hex)
+            .bind(&pkg.iv_hex)
+            .bind(&pkg.manifest)
+            .bind(pkg.created_at_ms)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok((true, old.filter(|o| o != &pkg.prefix)))
+        })
     }
 
     /// A track's current HLS package, if one matching its file is published.
     pub async fn hls_package(&self, track_id: &str) -> Result<Option<HlsPackage>> {
-        Ok(sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT p.track_id, p.input, p.prefix, p.key_hex, p.iv_hex, p.manifest, p.created_at_ms \
-             FROM hls_packages p JOIN tracks t ON t.id = p.track_id \
-             WHERE p.track_id = $1 AND p.input = {TRACK_STAMP}"
-        )))
-        .bind(track_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        with_db!(self, pool => {
+            Ok(sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT p.track_id, p.input, p.prefix, p.key_hex, p.iv_hex, p.manifest, p.created_at_ms \
+                 FROM hls_packages p JOIN tracks t ON t.id = p.track_id \
+                 WHERE p.track_id = $1 AND p.input = {TRACK_STAMP}"
+            )))
+            .bind(track_id)
+            .fetch_optional(pool)
+            .await?)
+        })
     }
 
     /// Every published package prefix (for the orphan sweep).
     pub async fn hls_prefixes(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT prefix FROM hls_packages")
-            .fetch_all(&self.pool)
-            .await?)
+        with_db!(self, pool => {
+            Ok(sqlx::query_scalar("SELECT prefix FROM hls_packages")
+                .fetch_all(pool)
+                .await?)
+        })
     }
-}
-
-async fn finish_in(tx: &mut sqlx::SqliteConnection, job: &ClaimedJob) -> Result<bool> {
-    let r = sqlx::query(
-        "UPDATE jobs SET state = 'ready', error = NULL, lease_until_ms = NULL, output = NULL, \
-           updated_at_ms = $1 \
-         WHERE id = $2 AND worker = $3 AND attempts = $4 AND state = 'processing'",
-    )
-    .bind(now_ms())
-    .bind(job.id)
-    .bind(&job.worker)
-    .bind(job.attempts)
-    .execute(&mut *tx)
-    .await?;
-    Ok(r.rows_affected() == 1)
 }

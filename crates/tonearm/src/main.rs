@@ -167,7 +167,7 @@ fn main() -> anyhow::Result<()> {
 async fn open_store(cfg: &tonearm_server::Config) -> anyhow::Result<tonearm_store::Store> {
     std::fs::create_dir_all(&cfg.data)
         .with_context(|| format!("creating {}", cfg.data.display()))?;
-    Ok(tonearm_store::Store::open(&cfg.db_path()).await?)
+    Ok(tonearm_store::Store::open_url_or(cfg.database.url.as_deref(), &cfg.db_path()).await?)
 }
 
 async fn scan(cfg: tonearm_server::Config, dirs: Vec<PathBuf>) -> anyhow::Result<()> {

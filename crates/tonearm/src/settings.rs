@@ -82,6 +82,7 @@ fn env_key(name: &str) -> String {
     match name {
         "redis_url" => "redis.url".into(),
         "storage_url" => "storage.url".into(),
+        "database_url" => "database.url".into(),
         "s3_endpoint" => "storage.s3_endpoint".into(),
         other => other.replace("__", "."),
     }

@@ -226,11 +226,46 @@ pub fn bin() -> &'static str {
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
 
+/// With `TEST_POSTGRES_URL` set (a server URL without a database, from
+/// `scripts/test-postgres.sh`), every test server runs on PostgreSQL: the environment that
+/// gives the data dir `data` its own fresh database (made on first use and remembered in the
+/// data dir, so restarts and CLI calls find it). Empty on SQLite.
+pub fn db_env(data: &Path) -> Vec<(String, String)> {
+    let Some(base) = std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|b| !b.is_empty())
+    else {
+        return vec![];
+    };
+    std::fs::create_dir_all(data).unwrap();
+    let marker = data.join(".test-database-url");
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return vec![("TONEARM_DATABASE_URL".into(), url)];
+    }
+    let hash = blake3::hash(data.to_string_lossy().as_bytes()).to_hex();
+    let name = format!("t_{}", &hash[..16]);
+    let out = Command::new("psql")
+        .arg(format!("{base}/postgres"))
+        .args(["-qtA", "-c", &format!("DROP DATABASE IF EXISTS {name}")])
+        .args(["-c", &format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")])
+        .output()
+        .expect("psql (scripts/test-postgres.sh installs PostgreSQL)");
+    assert!(
+        out.status.success(),
+        "creating {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = format!("{base}/{name}");
+    std::fs::write(&marker, &url).unwrap();
+    vec![("TONEARM_DATABASE_URL".into(), url)]
+}
+
 /// `tonearm user add` with the password on stdin.
 pub fn add_user(data: &Path, name: &str, password: &str, admin: bool) {
     use std::io::Write;
     let mut cmd = Command::new(bin());
     cmd.arg("--data").arg(data).args(["user", "add", name]);
+    cmd.envs(db_env(data));
     if admin {
         cmd.arg("--admin");
     }
@@ -344,6 +379,7 @@ pub fn spawn_server_on<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
         .env("TONEARM_JOBS__HLS_ALL", "false")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
+    cmd.envs(db_env(data));
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -416,6 +452,7 @@ impl TestServer {
     pub fn cli(&self) -> Command {
         let mut c = Command::new(bin());
         c.arg("--data").arg(self.dir.path().join("data"));
+        c.envs(db_env(&self.dir.path().join("data")));
         c.envs(self.env.iter().map(|(k, v)| (k, v)));
         c
     }

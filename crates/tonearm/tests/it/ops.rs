@@ -166,6 +166,7 @@ fn demo_then_scan_from_the_cli() {
     let out = Command::new(bin())
         .arg("--data")
         .arg(&data)
+        .envs(db_env(&data))
         .arg("scan")
         .output()
         .unwrap();
@@ -180,6 +181,7 @@ fn demo_then_scan_from_the_cli() {
     let again = Command::new(bin())
         .arg("--data")
         .arg(&data)
+        .envs(db_env(&data))
         .arg("scan")
         .output()
         .unwrap();
