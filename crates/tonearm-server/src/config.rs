@@ -15,6 +15,10 @@ pub struct Config {
     pub data: PathBuf,
     /// Library folders to scan. Empty means `<data>/media`.
     pub library: Vec<PathBuf>,
+    /// Where uploads go (default `<data>/media/uploads`). Nodes that share a database share
+    /// their media too: point this at the shared folder so every node can read an upload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload_dir: Option<PathBuf>,
     /// Scan the library when the server starts.
     pub scan_on_start: bool,
     /// Write the demo library into `<data>/media/demo` when the library is empty on start.
@@ -265,6 +269,7 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 4533)),
             data: PathBuf::from("./data"),
             library: Vec::new(),
+            upload_dir: None,
             scan_on_start: true,
             demo_on_empty: true,
             cache: CacheConfig::default(),
@@ -313,20 +318,25 @@ impl Config {
     pub fn cache_dir(&self) -> PathBuf {
         self.data.join("cache")
     }
-    /// Where uploads are stored (always scanned).
+    /// Where uploads are stored (always scanned): `upload_dir`, or `<data>/media/uploads`.
     pub fn uploads_dir(&self) -> PathBuf {
-        self.media_dir().join("uploads")
+        self.upload_dir
+            .clone()
+            .unwrap_or_else(|| self.media_dir().join("uploads"))
     }
 
-    /// The folders to scan: the configured ones (plus the uploads folder), or the data dir's
-    /// media folder (which holds the uploads folder).
+    /// The folders to scan: the configured ones, or the data dir's media folder; plus the
+    /// uploads folder unless one of those holds it.
     pub fn library_dirs(&self) -> Vec<PathBuf> {
-        if self.library.is_empty() {
+        let mut dirs = if self.library.is_empty() {
             vec![self.media_dir()]
         } else {
-            let mut dirs = self.library.clone();
-            dirs.push(self.uploads_dir());
-            dirs
+            self.library.clone()
+        };
+        let uploads = self.uploads_dir();
+        if !dirs.iter().any(|d| uploads.starts_with(d)) {
+            dirs.push(uploads);
         }
+        dirs
     }
 }

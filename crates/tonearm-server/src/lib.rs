@@ -325,6 +325,11 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
     for dir in [config.media_dir(), config.uploads_dir(), config.cache_dir()] {
         std::fs::create_dir_all(&dir).map_err(|e| ServeError::DataDir(dir.clone(), e))?;
     }
+    if let Some(up) = &config.upload_dir {
+        // Absolute, like the data dir: upload paths are hashed into track ids.
+        config.upload_dir =
+            Some(std::fs::canonicalize(up).map_err(|e| ServeError::DataDir(up.clone(), e))?);
+    }
     let store =
         tonearm_store::Store::open_url_or(config.database.url.as_deref(), &config.db_path())
             .await?;

@@ -231,23 +231,62 @@ pub const ADMIN_PASSWORD: &str = "admin-password-1";
 /// gives the data dir `data` its own fresh database (made on first use and remembered in the
 /// data dir, so restarts and CLI calls find it). Empty on SQLite.
 pub fn db_env(data: &Path) -> Vec<(String, String)> {
+    let marker = data.join(".test-database-url");
+    if let Ok(url) = std::fs::read_to_string(&marker) {
+        return vec![("TONEARM_DATABASE_URL".into(), url)];
+    }
     let Some(base) = std::env::var("TEST_POSTGRES_URL")
         .ok()
         .filter(|b| !b.is_empty())
     else {
         return vec![];
     };
-    std::fs::create_dir_all(data).unwrap();
-    let marker = data.join(".test-database-url");
-    if let Ok(url) = std::fs::read_to_string(&marker) {
-        return vec![("TONEARM_DATABASE_URL".into(), url)];
-    }
     let hash = blake3::hash(data.to_string_lossy().as_bytes()).to_hex();
-    let name = format!("t_{}", &hash[..16]);
+    let url = create_database(&base, &format!("t_{}", &hash[..16]));
+    pin_database(data, &url);
+    vec![("TONEARM_DATABASE_URL".into(), url)]
+}
+
+/// Makes the data dir `data` (its server and CLI calls) use the database at `url`.
+pub fn pin_database(data: &Path, url: &str) {
+    std::fs::create_dir_all(data).unwrap();
+    std::fs::write(data.join(".test-database-url"), url).unwrap();
+}
+
+/// The PostgreSQL server of `scripts/test-postgres.sh` (started if it is not running; with
+/// `TEST_POSTGRES_URL` set, that one).
+pub fn postgres_server() -> String {
+    if let Some(base) = std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|b| !b.is_empty())
+    {
+        return base;
+    }
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/test-postgres.sh");
+    let out = Command::new(script)
+        .output()
+        .expect("scripts/test-postgres.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A fresh, empty database `name` (C collation, so text sorts as in SQLite) on the server at
+/// `base`; returns its URL.
+pub fn create_database(base: &str, name: &str) -> String {
     let out = Command::new("psql")
         .arg(format!("{base}/postgres"))
         .args(["-qtA", "-c", &format!("DROP DATABASE IF EXISTS {name}")])
-        .args(["-c", &format!("CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")])
+        .args([
+            "-c",
+            &format!(
+                "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' \
+                 LC_COLLATE 'C' LC_CTYPE 'C'"
+            ),
+        ])
         .output()
         .expect("psql (scripts/test-postgres.sh installs PostgreSQL)");
     assert!(
@@ -255,13 +294,23 @@ pub fn db_env(data: &Path) -> Vec<(String, String)> {
         "creating {name}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let url = format!("{base}/{name}");
-    std::fs::write(&marker, &url).unwrap();
-    vec![("TONEARM_DATABASE_URL".into(), url)]
+    format!("{base}/{name}")
 }
 
 /// `tonearm user add` with the password on stdin.
 pub fn add_user(data: &Path, name: &str, password: &str, admin: bool) {
+    let (ok, err) = try_add_user(data, name, password, admin);
+    assert!(ok, "user add {name}: {err}");
+}
+
+/// Like [`add_user`], but a user of that name already there (a database shared with another
+/// node) is fine.
+pub fn ensure_user(data: &Path, name: &str, password: &str, admin: bool) {
+    let (ok, err) = try_add_user(data, name, password, admin);
+    assert!(ok || err.contains("exists"), "user add {name}: {err}");
+}
+
+fn try_add_user(data: &Path, name: &str, password: &str, admin: bool) -> (bool, String) {
     use std::io::Write;
     let mut cmd = Command::new(bin());
     cmd.arg("--data").arg(data).args(["user", "add", name]);
@@ -272,10 +321,15 @@ pub fn add_user(data: &Path, name: &str, password: &str, admin: bool) {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("tonearm user add");
     writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    assert!(child.wait().unwrap().success(), "user add {name}");
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
 /// POSTs `body` as JSON to `url` without credentials.
@@ -418,7 +472,10 @@ impl TestServer {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("lib")).unwrap();
         fill(&dir.path().join("lib"));
-        add_user(&dir.path().join("data"), ADMIN, ADMIN_PASSWORD, true);
+        if let Some((_, url)) = env.iter().find(|(k, _)| *k == "TONEARM_DATABASE_URL") {
+            pin_database(&dir.path().join("data"), url);
+        }
+        ensure_user(&dir.path().join("data"), ADMIN, ADMIN_PASSWORD, true);
         let mut env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -505,3 +505,105 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_nodes_on_shared_postgres_redis_and_s3_are_one_service() {
+    let db = create_database(
+        &postgres_server(),
+        &format!("two_nodes_{}", std::process::id()),
+    );
+    let s3 = S3Server::start();
+    // The nodes share their media the way a NAS mount would: uploads go to one folder both read.
+    let shared = tempfile::tempdir().unwrap();
+    let uploads = shared.path().to_string_lossy().to_string();
+    let mut env: Vec<(String, String)> = s3.env();
+    env.extend(
+        [
+            ("TONEARM_AUTH__JWT_SECRET", SHARED_SECRET),
+            ("TONEARM_DATABASE_URL", db.as_str()),
+            ("TONEARM_UPLOAD_DIR", uploads.as_str()),
+            ("TONEARM_JOBS__HLS_ALL", "true"),
+            ("TONEARM_HLS__KEY_PER_MINUTE", "12"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let a = TestServer::start_on(Backend::redis(), |_| {}, &env).await;
+    let redis = a.backend.redis_server().unwrap().url.clone();
+    let b = TestServer::start_on(Backend::SharedRedis(redis), |_| {}, &env).await;
+
+    // Upload on A.
+    let dir = tempfile::tempdir().unwrap();
+    let pcm = signal(7.0);
+    flac(dir.path(), "up", "Uploaded On A", &pcm);
+    let bytes = std::fs::read(dir.path().join("up.flac")).unwrap();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name("up.flac"),
+    );
+    let r = a
+        .client
+        .post(a.url("/api/tracks"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await.unwrap();
+    let id = body["items"][0]["id"].as_str().unwrap().to_string();
+
+    // B knows the track at once (one database) and, once a worker on either node has packaged
+    // it, serves it from the shared bucket; ffmpeg plays it through B.
+    assert_eq!(
+        b.json(&format!("/api/tracks/{id}")).await["title"],
+        "Uploaded On A"
+    );
+    let done = wait_ready(&b, &id).await;
+    let token_b = login(&b.base, ADMIN, ADMIN_PASSWORD).await;
+    let got = ffmpeg_hls(
+        &format!("{}/api/tracks/{id}/hls/master.m3u8", b.base),
+        &token_b,
+    );
+    let (lag, corr) = best_lag(&pcm.samples, &got, 4096);
+    assert!(corr > 0.95 && lag == 2048, "lag {lag}, correlation {corr}");
+
+    // Each job ran exactly once across the two nodes: one attempt, one completion in all.
+    for job in done["jobs"].as_array().unwrap() {
+        assert_eq!(job["attempts"], 1, "{job}");
+    }
+    let mut completions = 0.0;
+    for node in [&a, &b] {
+        let text = node.get("/metrics").await.text().await.unwrap();
+        completions += text
+            .lines()
+            .filter(|l| l.starts_with("tonearm_jobs_total{") && l.contains("outcome=\"done\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>();
+    }
+    assert_eq!(
+        completions, 2.0,
+        "loudness + hls, once each, across both nodes"
+    );
+
+    // The key limit is one budget across the nodes (Redis): spend it on A, B refuses.
+    let v = b
+        .get(&format!("/api/tracks/{id}/hls/v128/index.m3u8"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let key_uri = attrs(&v, "#EXT-X-KEY", "URI").remove(0);
+    let key_path = format!("/api/tracks/{id}/hls/{}", key_uri.trim_start_matches("../"));
+    let anon = reqwest::Client::new();
+    let mut served_on_a = 0;
+    while anon.get(a.url(&key_path)).send().await.unwrap().status() == 200 {
+        served_on_a += 1;
+        assert!(served_on_a <= 12, "the limit never applied on A");
+    }
+    let on_b = anon.get(b.url(&key_path)).send().await.unwrap();
+    assert_eq!(
+        on_b.status(),
+        429,
+        "B counts what A served (shared key budget)"
+    );
+}

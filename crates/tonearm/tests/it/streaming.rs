@@ -283,8 +283,14 @@ async fn concurrent_listeners_share_one_transcode_and_the_cache_survives_restart
     let hits = s.metric("tonearm_cache_hits_total{tier=\"memory\"}").await
         + s.metric("tonearm_cache_hits_total{tier=\"shared\"}").await;
     assert_eq!(hits, 2.0 * chunks);
-    let health = s.json("/health").await;
-    assert_eq!(health["cache"]["entries"], chunks as u64);
+    // The last chunk enters the memory cache when its encode task finishes, which may be just
+    // after its bytes reached the listeners: wait for the server to report it.
+    let health = s
+        .until(10, "every chunk in the memory cache", || async {
+            let h = s.json("/health").await;
+            (h["cache"]["entries"] == chunks as u64).then_some(h)
+        })
+        .await;
     assert!(health["cache"]["hit_ratio"].as_f64().unwrap() > 0.6);
 
     // After a restart the memory cache is empty but the disk cache answers: no encoding.
