@@ -24,7 +24,22 @@ pub(crate) async fn measure_and_store(st: &AppState, src: &TrackSource) -> ApiRe
     } else {
         -70.0
     };
-    st.store.set_loudness(&src.id, lufs, l.true_peak).await?;
+    let stamp = tonearm_store::FileStamp {
+        size_bytes: src.size_bytes,
+        mtime_ms: src.mtime_ms,
+    };
+    if !st
+        .store
+        .set_loudness(&src.id, stamp, lufs, l.true_peak)
+        .await?
+    {
+        // The file changed while it was measured: the new file gets its own measurement.
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            "changed",
+            "the file changed while it was measured",
+        ));
+    }
     Ok(Loudness {
         integrated_lufs: lufs,
         true_peak: l.true_peak,

@@ -99,6 +99,14 @@ impl Store {
         password_hash: &str,
     ) -> Result<bool> {
         with_db!(self, pool => {
+            // One writer at a time: SQLite's write lock, or on PostgreSQL (where two nodes may
+            // each offer a setup token) an exclusive lock on the table for the transaction.
+            let mut tx = begin_write(pool, PG).await?;
+            if PG {
+                sqlx::query("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let r = sqlx::query(
                 "INSERT INTO users (id, name, password_hash, role, created_at_ms) \
                  SELECT $1, $2, $3, 'admin', $4 WHERE NOT EXISTS (SELECT 1 FROM users)",
@@ -107,8 +115,9 @@ impl Store {
             .bind(name)
             .bind(password_hash)
             .bind(now_ms())
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
+            tx.commit().await?;
             Ok(r.rows_affected() == 1)
         })
     }

@@ -10,6 +10,7 @@ const TRACK_COLUMNS: &str =
     "id, title, artist, artist_id, album, album_id, album_artist, track_no, disc_no, \
      year, genre, duration_ms, codec, sample_rate, bit_depth, channels, bitrate, size_bytes, \
      mb_recording_id, mb_release_id, mb_artist_id, rg_track_gain, rg_track_peak, loudness_lufs, \
+     true_peak, CASE WHEN loudness_lufs IS NOT NULL THEN -18.0 - loudness_lufs END AS replay_gain_db, \
      (cover IS NOT NULL) AS has_cover";
 
 /// Narrows a track listing. Text is matched case- and accent-insensitively.
@@ -278,16 +279,29 @@ impl Store {
         })
     }
 
-    /// Stores a measured EBU R128 integrated loudness and true peak for a track.
-    pub async fn set_loudness(&self, id: &str, lufs: f64, true_peak: f64) -> Result<()> {
+    /// Stores a measured EBU R128 integrated loudness and true peak for a track, only if the
+    /// file is still the one measured (`stamp`): a measurement of a file replaced meanwhile
+    /// must not stick to the new one. Returns whether it was stored.
+    pub async fn set_loudness(
+        &self,
+        id: &str,
+        stamp: FileStamp,
+        lufs: f64,
+        true_peak: f64,
+    ) -> Result<bool> {
         with_db!(self, pool => {
-            sqlx::query("UPDATE tracks SET loudness_lufs = $1, true_peak = $2 WHERE id = $3")
-                .bind(lufs)
-                .bind(true_peak)
-                .bind(id)
-                .execute(pool)
-                .await?;
-            Ok(())
+            let r = sqlx::query(
+                "UPDATE tracks SET loudness_lufs = $1, true_peak = $2 \
+                 WHERE id = $3 AND size_bytes = $4 AND mtime_ms = $5",
+            )
+            .bind(lufs)
+            .bind(true_peak)
+            .bind(id)
+            .bind(stamp.size_bytes)
+            .bind(stamp.mtime_ms)
+            .execute(pool)
+            .await?;
+            Ok(r.rows_affected() == 1)
         })
     }
 

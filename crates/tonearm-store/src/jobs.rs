@@ -25,7 +25,10 @@ pub struct Job {
     pub track_id: String,
     pub state: String,
     pub priority: i64,
+    /// Claims ever made (never reset).
     pub attempts: i64,
+    /// Claims since the job was last queued.
+    pub tries: i64,
     pub run_after_ms: i64,
     pub lease_until_ms: Option<i64>,
     pub worker: Option<String>,
@@ -43,8 +46,10 @@ pub struct ClaimedJob {
     pub track_id: String,
     /// The source stamp the job was queued for.
     pub input: String,
-    /// This attempt's number (1 for the first run); part of the lease.
+    /// This claim's number (never reused for the row); part of the lease.
     pub attempts: i64,
+    /// Claims since the job was last queued (1 for the first run after queueing).
+    pub tries: i64,
     pub worker: String,
 }
 
@@ -86,7 +91,8 @@ const FINISH_SQL: &str =
 impl Store {
     /// Queues `kind` for one track at `priority`. Idempotent: a job already queued for the same
     /// input is left alone (only its priority may rise); one for an older input, or `force`,
-    /// starts over as pending.
+    /// starts over as pending (its running claim, if any, is revoked: that worker stops at its
+    /// next heartbeat). Without `force`, a job running for the same input is left to finish.
     pub async fn enqueue_job(
         &self,
         kind: &str,
@@ -102,14 +108,18 @@ impl Store {
                  VALUES ($1, $2, $3, 'pending', $4, $5, $5, $5) \
                  ON CONFLICT (kind, track_id) DO UPDATE SET \
                    state = CASE WHEN jobs.input <> excluded.input OR $6 THEN 'pending' ELSE jobs.state END, \
-                   attempts = CASE WHEN jobs.input <> excluded.input OR $6 THEN 0 ELSE jobs.attempts END, \
+                   tries = CASE WHEN jobs.input <> excluded.input OR $6 THEN 0 ELSE jobs.tries END, \
+                   worker = CASE WHEN jobs.input <> excluded.input OR $6 THEN NULL ELSE jobs.worker END, \
+                   output = CASE WHEN jobs.input <> excluded.input OR $6 THEN NULL ELSE jobs.output END, \
+                   lease_until_ms = CASE WHEN jobs.input <> excluded.input OR $6 THEN NULL \
+                                         ELSE jobs.lease_until_ms END, \
                    error = CASE WHEN jobs.input <> excluded.input OR $6 THEN NULL ELSE jobs.error END, \
                    run_after_ms = CASE WHEN jobs.input <> excluded.input OR $6 THEN excluded.run_after_ms \
                                        ELSE jobs.run_after_ms END, \
                    input = excluded.input, \
                    priority = CASE WHEN excluded.priority > jobs.priority THEN excluded.priority ELSE jobs.priority END, \
                    updated_at_ms = excluded.updated_at_ms \
-                 WHERE jobs.state <> 'processing' OR jobs.input <> excluded.input",
+                 WHERE jobs.state <> 'processing' OR jobs.input <> excluded.input OR $6",
             )
             .bind(kind)
             .bind(track_id)
@@ -129,7 +139,8 @@ impl Store {
     pub async fn enqueue_missing(&self, hls: bool) -> Result<u64> {
         with_db!(self, pool => {
             let now = now_ms();
-            let upsert = "ON CONFLICT (kind, track_id) DO UPDATE SET state = 'pending', attempts = 0, \
+            let upsert = "ON CONFLICT (kind, track_id) DO UPDATE SET state = 'pending', tries = 0, \
+                          worker = NULL, output = NULL, lease_until_ms = NULL, \
                           error = NULL, input = excluded.input, run_after_ms = excluded.run_after_ms, \
                           updated_at_ms = excluded.updated_at_ms \
                           WHERE jobs.input <> excluded.input";
@@ -161,19 +172,35 @@ impl Store {
     /// Claims the most urgent runnable job (pending and due, or processing under a lapsed
     /// lease) for `worker` until `lease_ms` from now, recording where it will write `output`
     /// before anything is written. `None` when there is nothing to do.
+    ///
+    /// A runnable job already tried `max_tries` times is failed instead: its workers keep
+    /// dying on it (a crash or an out-of-memory kill never reaches `fail_job`), and claiming
+    /// it again would crash-loop the node.
     pub async fn claim_job(
         &self,
         worker: &str,
         lease_ms: i64,
+        max_tries: i64,
         output_for: impl Fn(&ClaimedJob) -> String,
     ) -> Result<Option<ClaimedJob>> {
         with_db!(self, pool => {
             let now = now_ms();
+            sqlx::query(
+                "UPDATE jobs SET state = 'failed', lease_until_ms = NULL, output = NULL, \
+                   error = 'its worker stopped without finishing in each of ' \
+                           || CAST(tries AS TEXT) || ' tries', updated_at_ms = $1 \
+                 WHERE tries >= $2 AND ((state = 'pending' AND run_after_ms <= $1) \
+                                        OR (state = 'processing' AND lease_until_ms < $1))",
+            )
+            .bind(now)
+            .bind(max_tries)
+            .execute(pool)
+            .await?;
             // The outer condition repeats the inner one: under PostgreSQL's read committed, a
             // second claimer that waited on the row re-checks it and finds it taken. SKIP
             // LOCKED lets it move on to the next row instead of waiting.
             let sql = format!(
-                "UPDATE jobs SET state = 'processing', attempts = attempts + 1, worker = $1, \
+                "UPDATE jobs SET state = 'processing', attempts = attempts + 1, tries = tries + 1, worker = $1, \
                    lease_until_ms = $2, updated_at_ms = $3 \
                  WHERE id = (SELECT id FROM jobs \
                              WHERE (state = 'pending' AND run_after_ms <= $3) \
@@ -181,7 +208,7 @@ impl Store {
                              ORDER BY priority DESC, id LIMIT 1{}) \
                    AND ((state = 'pending' AND run_after_ms <= $3) \
                         OR (state = 'processing' AND lease_until_ms < $3)) \
-                 RETURNING id, kind, track_id, input, attempts, worker",
+                 RETURNING id, kind, track_id, input, attempts, tries, worker",
                 if PG { " FOR UPDATE SKIP LOCKED" } else { "" }
             );
             let claimed: Option<ClaimedJob> = sqlx::query_as(AssertSqlSafe(sql))
@@ -310,7 +337,7 @@ impl Store {
     pub async fn jobs(&self, f: &JobFilter) -> Result<Vec<Job>> {
         with_db!(self, pool => {
             Ok(sqlx::query_as(
-                "SELECT id, kind, track_id, state, priority, attempts, run_after_ms, lease_until_ms, \
+                "SELECT id, kind, track_id, state, priority, attempts, tries, run_after_ms, lease_until_ms, \
                    worker, error, created_at_ms, updated_at_ms FROM jobs \
                  WHERE ($1 IS NULL OR state = $1) AND ($2 IS NULL OR kind = $2) \
                    AND ($3 IS NULL OR track_id = $3) \
@@ -329,7 +356,7 @@ impl Store {
     pub async fn job(&self, id: i64) -> Result<Option<Job>> {
         with_db!(self, pool => {
             Ok(sqlx::query_as(
-                "SELECT id, kind, track_id, state, priority, attempts, run_after_ms, lease_until_ms, \
+                "SELECT id, kind, track_id, state, priority, attempts, tries, run_after_ms, lease_until_ms, \
                    worker, error, created_at_ms, updated_at_ms FROM jobs WHERE id = $1",
             )
             .bind(id)
@@ -349,17 +376,6 @@ impl Store {
         })
     }
 
-    /// The output locations of jobs running now (see `jobs.output`).
-    pub async fn running_outputs(&self) -> Result<Vec<String>> {
-        with_db!(self, pool => {
-            Ok(sqlx::query_scalar(
-                "SELECT output FROM jobs WHERE state = 'processing' AND output IS NOT NULL",
-            )
-            .fetch_all(pool)
-            .await?)
-        })
-    }
-
     /// Publishes a finished HLS package and marks its job done, in one transaction, only if
     /// the job's lease still holds and the track is still the version that was packaged.
     /// Returns whether it was published and the prefix of the package it replaced (whose
@@ -370,9 +386,12 @@ impl Store {
         pkg: &HlsPackage,
     ) -> Result<(bool, Option<String>)> {
         with_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            // Reads then writes: take the write lock first (SQLite would otherwise fail the
+            // write with BUSY if a heartbeat wrote in between, throwing the encode away).
+            let mut tx = crate::begin_write(pool, PG).await?;
             let current: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
-                "SELECT {TRACK_STAMP} FROM tracks t WHERE t.id = $1"
+                "SELECT {TRACK_STAMP} FROM tracks t WHERE t.id = $1{}",
+                crate::for_update(PG)
             )))
             .bind(&pkg.track_id)
             .fetch_optional(&mut *tx)
@@ -431,12 +450,92 @@ impl Store {
         })
     }
 
-    /// Every published package prefix (for the orphan sweep).
-    pub async fn hls_prefixes(&self) -> Result<Vec<String>> {
+    /// Every output prefix that must stay: published packages and running jobs' outputs, read
+    /// in one statement (two reads could miss a job that publishes between them).
+    pub async fn live_outputs(&self) -> Result<Vec<String>> {
         with_db!(self, pool => {
-            Ok(sqlx::query_scalar("SELECT prefix FROM hls_packages")
-                .fetch_all(pool)
-                .await?)
+            Ok(sqlx::query_scalar(
+                "SELECT prefix FROM hls_packages UNION \
+                 SELECT output FROM jobs WHERE state = 'processing' AND output IS NOT NULL",
+            )
+            .fetch_all(pool)
+            .await?)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::NewTrack;
+
+    async fn store_with_track() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let t = NewTrack {
+            id: "t1".into(),
+            path: "/m/t1.flac".into(),
+            size_bytes: 10,
+            mtime_ms: 20,
+            ..Default::default()
+        };
+        store.upsert_tracks(&[t], 1).await.unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test]
+    async fn claims_never_reuse_an_output_and_a_crash_loop_ends_in_failed() {
+        let (_dir, store) = store_with_track().await;
+        let input = input_stamp(10, 20);
+        store
+            .enqueue_job("hls", "t1", &input, 0, false)
+            .await
+            .unwrap();
+        let out = |j: &ClaimedJob| format!("{}-{}", j.id, j.attempts);
+        // A worker that dies: its lease (here 0 ms) lapses and the job is claimable again.
+        let a = store.claim_job("w1", -1, 3, out).await.unwrap().unwrap();
+        assert_eq!((a.attempts, a.tries), (1, 1));
+        assert!(store.claim_job("w2", -1, 3, out).await.unwrap().is_some());
+        // A forced re-run resets the tries but not the claim count, so the next claim writes
+        // to a new output, and the old claims' leases are void.
+        store
+            .enqueue_job("hls", "t1", &input, 0, true)
+            .await
+            .unwrap();
+        assert!(!store.renew_lease(&a, 1000).await.unwrap());
+        let c = store.claim_job("w3", -1, 3, out).await.unwrap().unwrap();
+        assert_eq!((c.attempts, c.tries), (3, 1), "a fresh claim number");
+        assert!(store.claim_job("w4", -1, 3, out).await.unwrap().is_some());
+        assert!(store.claim_job("w5", -1, 3, out).await.unwrap().is_some());
+        // Three tries died without a word: the next claim fails the job instead.
+        assert!(store.claim_job("w6", -1, 3, out).await.unwrap().is_none());
+        let j = store.job(c.id).await.unwrap().unwrap();
+        assert_eq!(j.state, FAILED);
+        assert!(j.error.unwrap().contains("3 tries"));
+    }
+
+    #[tokio::test]
+    async fn a_job_is_finished_only_under_its_own_lease() {
+        let (_dir, store) = store_with_track().await;
+        store
+            .enqueue_job("loudness", "t1", &input_stamp(10, 20), 0, false)
+            .await
+            .unwrap();
+        let out = |j: &ClaimedJob| format!("{}-{}", j.id, j.attempts);
+        let first = store.claim_job("w1", -1, 5, out).await.unwrap().unwrap();
+        let second = store
+            .claim_job("w2", 60_000, 5, out)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!store.finish_job(&first).await.unwrap(), "the lapsed claim");
+        assert!(!store.fail_job(&first, "x", Some(1)).await.unwrap());
+        assert!(store.finish_job(&second).await.unwrap());
+        assert_eq!(store.job(second.id).await.unwrap().unwrap().state, READY);
+        assert!(store
+            .claim_job("w3", 60_000, 5, out)
+            .await
+            .unwrap()
+            .is_none());
     }
 }

@@ -30,6 +30,10 @@ pub struct Track {
     pub rg_track_gain: Option<f64>,
     pub rg_track_peak: Option<f64>,
     pub loudness_lufs: Option<f64>,
+    /// Measured true peak, linear (1.0 = full scale).
+    pub true_peak: Option<f64>,
+    /// ReplayGain 2.0 track gain in dB from the measured loudness (-18 LUFS reference).
+    pub replay_gain_db: Option<f64>,
     pub has_cover: bool,
 }
 

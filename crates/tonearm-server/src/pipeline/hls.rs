@@ -48,8 +48,14 @@ pub async fn package(
         };
         package_track(&path, &opts, frames, &cancel2, &sink)
     })
-    .await
-    .map_err(JobError::retry)?;
+    .await;
+    let made = match made {
+        Ok(m) => m,
+        Err(panicked) => {
+            discard(st, &prefix).await;
+            return Err(JobError::retry(panicked));
+        }
+    };
     let manifest = match made {
         Ok(m) => m,
         Err(e) => {
@@ -96,8 +102,9 @@ async fn discard(st: &AppState, prefix: &str) {
 
 /// Removes package prefixes that no published package and no running job owns. Lists the
 /// store first and reads the database second: a prefix a job starts writing after the
-/// listing is not in it, and one listed while its job ran is in `running_outputs`, because a
-/// job records its output before it writes anything.
+/// listing is not in it, and one listed while its job ran is still owned in the database read
+/// (by the job, or by its package if it published meanwhile: both come from one statement),
+/// because a job records its output before it writes anything.
 pub async fn sweep(st: &AppState) -> Result<u64, String> {
     let listed = st
         .objects
@@ -107,21 +114,15 @@ pub async fn sweep(st: &AppState) -> Result<u64, String> {
     if listed.is_empty() {
         return Ok(0);
     }
-    let mut keep: HashSet<String> = st
+    let keep: HashSet<String> = st
         .store
-        .hls_prefixes()
+        .live_outputs()
         .await
         .map_err(|e| e.to_string())?
         .into_iter()
         .collect();
-    keep.extend(
-        st.store
-            .running_outputs()
-            .await
-            .map_err(|e| e.to_string())?,
-    );
     let mut removed = 0;
-    for p in listed.difference(&keep.into_iter().collect()) {
+    for p in listed.iter().filter(|p| !keep.contains(*p)) {
         removed += st
             .objects
             .delete_prefix(p)

@@ -144,11 +144,17 @@ pub fn spawn(st: &AppState) {
                 Err(e) => tracing::error!(error = %e, "could not release interrupted jobs"),
             }
         }
-        if let Err(e) = hls::sweep(&st).await {
-            tracing::warn!(error = %e, "hls sweep failed");
-        }
         for i in 0..n {
             tokio::spawn(worker(st.clone(), worker_name(&st, i)));
+        }
+        // Leftovers of interrupted work: at start, then hourly (a job that died on another
+        // node, or whose clean-up failed, leaves objects no package owns).
+        let mut every = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            every.tick().await;
+            if let Err(e) = hls::sweep(&st).await {
+                tracing::warn!(error = %e, "hls sweep failed");
+            }
         }
     });
 }
@@ -159,12 +165,13 @@ pub fn spawn(st: &AppState) {
 pub async fn drain(st: &AppState, mut progress: impl FnMut(u64, u64)) -> (u64, u64) {
     let name = format!("{}-cli", st.node_id);
     let lease_ms = (st.config.jobs.lease_secs.max(3) * 1000) as i64;
+    let max_tries = st.config.jobs.max_attempts.max(1) as i64;
     let _ = st.store.release_jobs_of(&name).await;
     let (mut done, mut failed) = (0, 0);
     loop {
         let claimed = st
             .store
-            .claim_job(&name, lease_ms, |j| {
+            .claim_job(&name, lease_ms, max_tries, |j| {
                 output_prefix(&j.kind, &j.track_id, j.id, j.attempts)
             })
             .await;
@@ -191,17 +198,21 @@ fn worker_name(st: &AppState, i: usize) -> String {
     format!("{}-{i}", st.node_id)
 }
 
+/// How often leftovers of interrupted packaging are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
 /// How often an idle worker looks for work it was not woken for (retries coming due, jobs
 /// queued on other nodes).
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
 async fn worker(st: AppState, name: String) {
     let lease_ms = (st.config.jobs.lease_secs.max(3) * 1000) as i64;
+    let max_tries = st.config.jobs.max_attempts.max(1) as i64;
     loop {
         let wake = st.jobs_wake.notified();
         let claimed = st
             .store
-            .claim_job(&name, lease_ms, |j| {
+            .claim_job(&name, lease_ms, max_tries, |j| {
                 output_prefix(&j.kind, &j.track_id, j.id, j.attempts)
             })
             .await;
@@ -268,10 +279,10 @@ pub async fn run(st: &AppState, job: ClaimedJob, lease_ms: i64) {
         Ok(Outcome::Gone) => st.store.drop_job(&job).await,
         Ok(Outcome::Superseded) => Ok(()),
         Err(e) => {
-            let last = job.attempts >= st.config.jobs.max_attempts as i64;
+            let last = job.tries >= st.config.jobs.max_attempts as i64;
             let retry = (!e.permanent && !last).then(|| {
                 let base = st.config.jobs.retry_base_secs.max(1) as i64 * 1000;
-                base << (job.attempts - 1).clamp(0, 10)
+                base << (job.tries - 1).clamp(0, 10)
             });
             tracing::warn!(job = job.id, kind = %job.kind, track = %job.track_id,
                 error = %e.message, retry_in_ms = ?retry, "job failed");
@@ -310,11 +321,18 @@ async fn loudness(st: &AppState, job: &ClaimedJob) -> Result<Outcome, JobError> 
     if requeue_if_changed(st, job, &src).await? {
         return Ok(Outcome::Superseded);
     }
-    crate::loudness::measure_and_store(st, &src)
-        .await
-        .map_err(|e| JobError {
+    match crate::loudness::measure_and_store(st, &src).await {
+        Ok(_) => Ok(Outcome::Done),
+        Err(e) if e.status == axum::http::StatusCode::CONFLICT => {
+            // The file changed while it was measured: queue it for the file as it is now.
+            if let Some(now) = st.store.track_source(&job.track_id).await? {
+                requeue_if_changed(st, job, &now).await?;
+            }
+            Ok(Outcome::Superseded)
+        }
+        Err(e) => Err(JobError {
             message: e.message.clone(),
             permanent: e.status == axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        })?;
-    Ok(Outcome::Done)
+        }),
+    }
 }

@@ -110,7 +110,7 @@ pub struct CoverQuery {
     size: Option<u32>,
 }
 
-/// `GET /api/tracks/{id}/cover?size=N`: JPEG fitted in N×N (default 300), cached on disk.
+/// `GET /api/tracks/{id}/cover?size=N`: JPEG fitted in N×N (default 300), kept in object storage.
 pub async fn get_cover(
     State(st): State<AppState>,
     Path(id): Path<String>,
@@ -139,10 +139,10 @@ pub async fn get_cover(
     if crate::http_range::if_none_match(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, cache_headers).into_response());
     }
-    let dir = st.config.cache_dir().join("covers");
-    let file = dir.join(format!("{}-{}-{:x}.jpg", src.id, size, src.mtime_ms));
-    let bytes = match tokio::fs::read(&file).await {
-        Ok(b) => b,
+    // Resized covers live in object storage (a folder, or the bucket every node shares).
+    let key = format!("covers/{}-{}-{:x}.jpg", src.id, size, src.mtime_ms);
+    let bytes = match st.objects.get(&key).await {
+        Ok(b) => b.to_vec(),
         Err(_) => {
             let path = std::path::PathBuf::from(&src.path);
             let made = tokio::task::spawn_blocking(move || {
@@ -159,12 +159,9 @@ pub async fn get_cover(
                     other.to_string(),
                 ),
             })?;
-            // Atomic: a concurrent reader sees the whole file or none.
-            let tmp = file.with_extension(format!("{}.tmp", rand::random::<u32>()));
-            if tokio::fs::create_dir_all(&dir).await.is_ok()
-                && tokio::fs::write(&tmp, &jpeg).await.is_ok()
-            {
-                let _ = tokio::fs::rename(&tmp, &file).await;
+            // A put is atomic: a concurrent reader gets the whole image or makes its own.
+            if let Err(e) = st.objects.put(&key, jpeg.clone().into()).await {
+                tracing::warn!(error = %e, "could not store a resized cover");
             }
             jpeg
         }

@@ -61,6 +61,24 @@ async fn not_ready(st: &AppState, id: &str) -> Response {
         .await
         .ok()
         .and_then(|mut j| j.pop());
+    if let Some(j) = job
+        .as_ref()
+        .filter(|j| j.state == tonearm_store::jobs::FAILED)
+    {
+        // Retrying will not help until the file changes or an admin re-runs the job.
+        let reason = j.error.clone().unwrap_or_default();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({
+                "error": {
+                    "code": "packaging_failed",
+                    "message": format!("this track could not be prepared for HLS: {reason}"),
+                },
+                "job": job,
+            })),
+        )
+            .into_response();
+    }
     let mut r = (
         StatusCode::CONFLICT,
         Json(json!({
@@ -72,6 +90,30 @@ async fn not_ready(st: &AppState, id: &str) -> Response {
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
     r
+}
+
+/// A short name for a package, carried in segment and key URLs so a player still holding a
+/// replaced package's playlist is told so (410) instead of fetching the new package's bytes.
+fn package_tag(p: &HlsPackage) -> String {
+    blake3::hash(p.prefix.as_bytes()).to_hex()[..12].to_string()
+}
+
+/// 410 when `asked` names a package other than the published one.
+fn replaced(asked: Option<&str>, pkg: &HlsPackage) -> Option<Response> {
+    let asked = asked?;
+    (asked != package_tag(pkg)).then(|| {
+        ApiError::new(
+            StatusCode::GONE,
+            "package_replaced",
+            "this track was prepared again; reload its playlist",
+        )
+        .into_response()
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PackageQuery {
+    p: Option<String>,
 }
 
 fn playlist_response(body: String) -> Response {
@@ -99,8 +141,8 @@ fn variant<'m>(m: &'m Manifest, name: &str) -> Option<&'m Variant> {
     m.variants.iter().find(|v| v.dir() == name)
 }
 
-fn key_message(track: &str, user: &str, exp: u64) -> String {
-    format!("hls-key:{track}:{user}:{exp}")
+fn key_message(track: &str, user: &str, exp: u64, package: &str) -> String {
+    format!("hls-key:{track}:{user}:{exp}:{package}")
 }
 
 /// `GET /api/tracks/{id}/hls/{variant}/index.m3u8`. The key URI in it is signed for the
@@ -110,25 +152,26 @@ pub async fn media(
     Path((id, name)): Path<(String, String)>,
     who: Option<Extension<Principal>>,
 ) -> Response {
-    let (_, m) = match published(&st, &id).await {
+    let (pkg, m) = match published(&st, &id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
     let Some(v) = variant(&m, &name) else {
         return ApiError::not_found("variant").into_response();
     };
+    let tag = package_tag(&pkg);
     let user = who
         .map(|Extension(p)| p.user_id)
         .unwrap_or_else(|| "-".into());
     let exp = now_secs() + st.config.hls.key_url_ttl_secs;
-    let sig = st.jwt.sign_url(&key_message(&id, &user, exp));
-    let key_uri = format!("../key?u={}&exp={exp}&sig={sig}", url_escape(&user));
+    let sig = st.jwt.sign_url(&key_message(&id, &user, exp, &tag));
+    let key_uri = format!("../key?u={}&exp={exp}&p={tag}&sig={sig}", url_escape(&user));
     playlist_response(playlist::media(
         &m,
         v,
         &key_uri,
-        |i| format!("seg{i}.m4s"),
-        "init.mp4",
+        |i| format!("seg{i}.m4s?p={tag}"),
+        &format!("init.mp4?p={tag}"),
     ))
 }
 
@@ -155,6 +198,7 @@ fn url_escape(s: &str) -> String {
 pub struct KeyQuery {
     u: String,
     exp: u64,
+    p: String,
     sig: String,
 }
 
@@ -172,7 +216,11 @@ pub async fn key(
             "a signed key URL is required",
         ));
     };
-    if q.exp < now_secs() || !st.jwt.verify_url(&key_message(&id, &q.u, q.exp), &q.sig) {
+    if q.exp < now_secs()
+        || !st
+            .jwt
+            .verify_url(&key_message(&id, &q.u, q.exp, &q.p), &q.sig)
+    {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -184,6 +232,9 @@ pub async fn key(
         .hls_package(&id)
         .await?
         .ok_or_else(|| ApiError::not_found("package"))?;
+    if let Some(gone) = replaced(Some(&q.p), &pkg) {
+        return Ok(gone);
+    }
     let key = decode_hex16(&pkg.key_hex).ok_or_else(|| ApiError::internal("stored key"))?;
     metrics::counter!("tonearm_hls_keys_served_total").increment(1);
     Ok((
@@ -211,12 +262,17 @@ fn decode_hex16(s: &str) -> Option<[u8; 16]> {
 pub async fn file(
     State(st): State<AppState>,
     Path((id, name, file)): Path<(String, String, String)>,
+    q: Result<Query<PackageQuery>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
     let (pkg, m) = match published(&st, &id).await {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let asked = q.ok().and_then(|Query(q)| q.p);
+    if let Some(gone) = replaced(asked.as_deref(), &pkg) {
+        return gone;
+    }
     let Some(v) = variant(&m, &name) else {
         return ApiError::not_found("variant").into_response();
     };

@@ -9,7 +9,11 @@ CREATE TABLE jobs (
     input          TEXT NOT NULL,
     state          TEXT NOT NULL CHECK (state IN ('pending', 'processing', 'ready', 'failed')),
     priority       INTEGER NOT NULL DEFAULT 0,
+    -- Every claim ever made of this row: never reset, so (worker, attempts) names one claim
+    -- and its output prefix is never reused.
     attempts       INTEGER NOT NULL DEFAULT 0,
+    -- Claims since the job was last queued (what max_attempts limits; reset on re-queue).
+    tries          INTEGER NOT NULL DEFAULT 0,
     run_after_ms   INTEGER NOT NULL,
     lease_until_ms INTEGER,
     worker         TEXT,

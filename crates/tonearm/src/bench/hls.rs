@@ -46,15 +46,35 @@ pub fn run(tmp: &Path, track_secs: u32, trials: usize) -> anyhow::Result<()> {
         ours.as_secs_f64() / ff.as_secs_f64()
     );
 
-    // Serving: a server packages the track, then segments and keys are timed.
-    let server = start_server_with(
+    // Serving: a server packages the track, then segments and keys are timed; once with the
+    // default folder store, once with a real S3 server (s3s-fs) when it is installed.
+    serving(
         &dir.join("data"),
         &lib,
-        &[
-            ("TONEARM_JOBS__HLS_ALL", "true"),
-            ("TONEARM_HLS__KEY_PER_MINUTE", "0"),
-        ],
+        &[],
+        "object storage (local folder)",
     )?;
+    match S3::start(&dir.join("s3")) {
+        Some(s3) => serving(
+            &dir.join("data-s3"),
+            &lib,
+            &s3.env(),
+            "S3 (s3s-fs on loopback)",
+        )?,
+        None => {
+            println!("(s3s-fs not installed: no S3 row; scripts/ensure-deps.sh test installs it)")
+        }
+    }
+    Ok(())
+}
+
+fn serving(data: &Path, lib: &Path, extra: &[(String, String)], store: &str) -> anyhow::Result<()> {
+    let mut env: Vec<(&str, &str)> = vec![
+        ("TONEARM_JOBS__HLS_ALL", "true"),
+        ("TONEARM_HLS__KEY_PER_MINUTE", "0"),
+    ];
+    env.extend(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let server = start_server_with(data, lib, &env)?;
     let id = track_ids(&server.addr)?
         .into_iter()
         .next()
@@ -98,10 +118,11 @@ pub fn run(tmp: &Path, track_secs: u32, trials: usize) -> anyhow::Result<()> {
         .map(|_| http_get(&server.addr, "/health", None).map(|r| r.0))
         .collect::<anyhow::Result<_>>()?;
     let health = median(health);
+    println!("serving from {store}:");
     for (what, d) in [
-        ("segment from storage (first read, 320 kbps)", median(cold)),
-        ("segment from the memory cache", median(warm)),
-        ("key (signed link)", median(keys)),
+        ("  segment, first read from storage (320k)", median(cold)),
+        ("  segment from the memory cache", median(warm)),
+        ("  key (signed link)", median(keys)),
     ] {
         println!(
             "{:<44} {:>8.2} ms median   ratio {:.2} × /health",
@@ -112,10 +133,67 @@ pub fn run(tmp: &Path, track_secs: u32, trials: usize) -> anyhow::Result<()> {
     }
     println!(
         "{:<44} {:>8.2} ms median",
-        "reference: GET /health",
+        "  reference: GET /health",
         ms(health)
     );
     Ok(())
+}
+
+/// A real S3 server for the S3 row, if `s3s-fs` is installed. Killed on drop.
+struct S3 {
+    child: std::process::Child,
+    endpoint: String,
+}
+
+impl S3 {
+    fn start(root: &Path) -> Option<S3> {
+        let exe = std::env::var_os("HOME")
+            .map(|h| std::path::PathBuf::from(h).join(".cargo/bin/s3s-fs"))
+            .filter(|p| p.exists())
+            .unwrap_or_else(|| "s3s-fs".into());
+        std::fs::create_dir_all(root.join("bench")).ok()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .ok()?
+            .port();
+        let child = Command::new(exe)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", "bench", "--secret-key", "bench-secret"])
+            .arg(root)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Some(S3 {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        [
+            ("TONEARM_STORAGE_URL", "s3://bench"),
+            ("TONEARM_S3_ENDPOINT", self.endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "bench"),
+            ("AWS_SECRET_ACCESS_KEY", "bench-secret"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .to_vec()
+    }
+}
+
+impl Drop for S3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn ffmpeg_ladder(track: &Path, out: &Path) -> anyhow::Result<Duration> {

@@ -151,6 +151,15 @@ async fn the_ladder_plays_in_ffmpeg_and_keys_are_guarded() {
         kinds.contains(&"hls") && kinds.contains(&"loudness"),
         "{done}"
     );
+    // The loudness job stored EBU R128 loudness, true peak and the ReplayGain 2.0 gain.
+    let t = s.json(&format!("/api/tracks/{id}")).await;
+    let lufs = t["loudness_lufs"].as_f64().expect("loudness measured");
+    assert!((-40.0..-5.0).contains(&lufs), "{t}");
+    assert!(
+        (0.3..1.2).contains(&t["true_peak"].as_f64().unwrap()),
+        "{t}"
+    );
+    assert!((t["replay_gain_db"].as_f64().unwrap() - (-18.0 - lufs)).abs() < 1e-9);
     let token = login(&s.base, ADMIN, ADMIN_PASSWORD).await;
 
     // Master: three variants with bandwidths from the real output and the encoder's codec.
@@ -191,7 +200,11 @@ async fn the_ladder_plays_in_ffmpeg_and_keys_are_guarded() {
         "{v128}"
     );
     assert_eq!(attrs(&v128, "#EXT-X-KEY", "METHOD"), vec!["AES-128"]);
-    assert_eq!(attrs(&v128, "#EXT-X-MAP", "URI"), vec!["init.mp4"]);
+    let map = attrs(&v128, "#EXT-X-MAP", "URI").remove(0);
+    let tag = map
+        .strip_prefix("init.mp4?p=")
+        .expect("the init URI names the package");
+    assert!(v128.contains(&format!("seg0.m4s?p={tag}\n")), "{v128}");
     let durations: Vec<f64> = v128
         .lines()
         .filter_map(|l| l.strip_prefix("#EXTINF:"))
@@ -271,6 +284,56 @@ async fn the_ladder_plays_in_ffmpeg_and_keys_are_guarded() {
         assert_eq!(st, 404, "{bad}");
     }
 
+    // Re-packaging (an admin re-run) makes a new package under a new prefix with a new key;
+    // a player still holding the old playlist is told to reload (410), never fed new bytes.
+    let old_seg = format!("/api/tracks/{id}/hls/v128/seg0.m4s?p={tag}");
+    assert_eq!(s.get(&old_seg).await.status(), 200);
+    let old_files = stored_files(&s, "/v128/seg0.m4s");
+    let rerun = s
+        .client
+        .post(s.url("/api/jobs"))
+        .json(&serde_json::json!({ "tracks": [id] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rerun.status(), 202);
+    s.until(120, "the re-run to finish", || async {
+        let p = processing(&s, &id).await;
+        let hls = p["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["kind"] == "hls")
+            .cloned()
+            .unwrap();
+        (p["status"] == "ready" && hls["attempts"] == 2).then_some(())
+    })
+    .await;
+    assert_eq!(s.get(&old_seg).await.status(), 410);
+    assert_eq!(
+        reqwest::Client::new()
+            .get(s.url(&key_path))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        410,
+        "the old package's key link"
+    );
+    assert!(
+        old_files.iter().all(|f| !f.exists()),
+        "the old package's objects are gone"
+    );
+    let v128 = s
+        .get(&format!("/api/tracks/{id}/hls/v128/index.m3u8"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!v128.contains(tag), "a new package, a new tag");
+    let key_uri = attrs(&v128, "#EXT-X-KEY", "URI").remove(0);
+    let key_path = format!("/api/tracks/{id}/hls/{}", key_uri.trim_start_matches("../"));
+
     // Playlists and segments need a signed-in user; the key needs its signed link.
     let anon = reqwest::Client::new();
     for path in [
@@ -319,8 +382,15 @@ async fn an_unpackaged_track_answers_409_with_its_job() {
     let pcm = signal(3.0);
     // No workers on this node: the job stays queued, visible, and urgent.
     let s = TestServer::start_with(
-        |lib| flac(lib, "later", "Later", &pcm),
-        &[("TONEARM_JOBS__WORKERS", "0")],
+        |lib| {
+            flac(lib, "later", "Later", &pcm);
+            flac(lib, "broken", "Broken", &pcm);
+        },
+        // (the CLI below reads the same settings: only what is asked for is packaged)
+        &[
+            ("TONEARM_JOBS__WORKERS", "0"),
+            ("TONEARM_JOBS__HLS_ALL", "false"),
+        ],
     )
     .await;
     let id = s.track_id("Later").await;
@@ -358,8 +428,8 @@ async fn an_unpackaged_track_answers_409_with_its_job() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        text.contains("2 jobs done, 0 failed"),
-        "loudness and hls: {text}"
+        text.contains("3 jobs done, 0 failed"),
+        "loudness of both tracks, and hls of the one asked for: {text}"
     );
     assert_eq!(processing(&s, &id).await["status"], "ready");
     let master = s.get(&format!("/api/tracks/{id}/hls/master.m3u8")).await;
@@ -368,6 +438,39 @@ async fn an_unpackaged_track_answers_409_with_its_job() {
         s.get("/api/tracks/nope/hls/master.m3u8").await.status(),
         404
     );
+
+    // A file that no longer decodes (same size and mtime, so no scan notices) and was never
+    // packaged: its packaging fails for good, with the reason, and players are told so
+    // instead of being asked to retry forever.
+    let broken = s.track_id("Broken").await;
+    let file = s.lib().join("broken.flac");
+    let meta = std::fs::metadata(&file).unwrap();
+    std::fs::write(&file, vec![0x5au8; meta.len() as usize]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(meta.modified().unwrap())
+        .unwrap();
+    let r = s
+        .get(&format!("/api/tracks/{broken}/hls/master.m3u8"))
+        .await;
+    assert_eq!(r.status(), 409, "asking queues it");
+    let out = s.cli().args(["process", "--all"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "failures make the CLI fail: {text}");
+    assert!(text.contains("0 jobs done, 1 failed"), "{text}");
+    let p = processing(&s, &broken).await;
+    assert_eq!(p["status"], "failed", "{p}");
+    assert!(!p["reason"].as_str().unwrap().is_empty(), "{p}");
+    let r = s
+        .get(&format!("/api/tracks/{broken}/hls/master.m3u8"))
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(!r.headers().contains_key("retry-after"));
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "packaging_failed", "{body}");
+    assert_eq!(body["job"]["state"], "failed");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -460,6 +460,20 @@ async fn covers_are_resized_cached_and_etagged() {
             .await
             .unwrap();
         assert_eq!(again.status(), 304);
+        // Kept in object storage (here the data dir's folder), served from there next time.
+        let stored: Vec<_> = std::fs::read_dir(s.dir.path().join("data/objects/covers"))
+            .unwrap()
+            .flatten()
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{id}-64-"))
+            })
+            .collect();
+        assert_eq!(stored.len(), 1, "{title}");
+        assert_eq!(std::fs::read(stored[0].path()).unwrap(), bytes);
+        let second = s.get(&format!("/api/tracks/{id}/cover?size=64")).await;
+        assert_eq!(second.bytes().await.unwrap(), bytes);
     }
     let bare = tracks["Bare"]["id"].as_str().unwrap();
     let r = s.get(&format!("/api/tracks/{bare}/cover")).await;
