@@ -34,6 +34,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub jobs: JobsConfig,
     pub hls: HlsConfig,
+    pub web: WebConfig,
     /// Seconds to let in-flight responses finish after a shutdown signal.
     pub shutdown_grace_secs: u64,
 }
@@ -192,6 +193,16 @@ impl Default for LimitsConfig {
     }
 }
 
+/// The browser app (built by `make run` into `web/dist`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebConfig {
+    /// The built app's folder. Unset: `web/dist` under the working directory, else beside the
+    /// executable (`<exe>/web`, or the source tree's `web/dist` for `target/*/tonearm`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+}
+
 /// Browser-facing HTTP policy.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -283,6 +294,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             jobs: JobsConfig::default(),
             hls: HlsConfig::default(),
+            web: WebConfig::default(),
             shutdown_grace_secs: 10,
         }
     }

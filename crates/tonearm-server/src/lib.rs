@@ -16,6 +16,7 @@ pub mod security;
 pub mod shared;
 pub mod state;
 pub mod stream_cache;
+pub mod web;
 
 pub use config::Config;
 
@@ -270,7 +271,14 @@ pub fn router(state: AppState) -> Router {
         .merge(user)
         .merge(admin)
         .merge(rooms)
-        .fallback(|| async { error::ApiError::not_found("route") })
+        .fallback({
+            let dir = web::locate(state.config.web.dir.as_deref());
+            match &dir {
+                Some(d) => tracing::info!(dir = %d.display(), "serving the web app"),
+                None => tracing::warn!("the web app is not built (make run builds it)"),
+            }
+            move |req: axum::extract::Request| web::serve(dir.clone(), req)
+        })
         .method_not_allowed_fallback(|| async {
             error::ApiError::new(
                 axum::http::StatusCode::METHOD_NOT_ALLOWED,

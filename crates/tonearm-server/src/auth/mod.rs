@@ -49,9 +49,30 @@ fn presented(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
+/// The `access_token` query parameter, for catalog reads only: `<audio src>` and `<img src>`
+/// cannot send headers. Tokens are short-lived, the access log records paths without their
+/// query, and `Referrer-Policy: no-referrer` keeps the URL from leaking to other sites.
+fn presented_in_query(req: &Request) -> Option<String> {
+    if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct Q {
+        access_token: Option<String>,
+    }
+    axum::extract::Query::<Q>::try_from_uri(req.uri())
+        .ok()?
+        .0
+        .access_token
+}
+
 /// Authenticates a request, or says why not (always 401, never which part failed).
 pub async fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
-    let p = identify(st, headers).await?;
+    authenticate_secret(st, presented(headers)).await
+}
+
+async fn authenticate_secret(st: &AppState, secret: Option<&str>) -> Result<Principal, ApiError> {
+    let p = identify(st, secret).await?;
     // The per-user limit follows the account across addresses and keys.
     st.limits
         .per_user
@@ -61,8 +82,8 @@ pub async fn authenticate(st: &AppState, headers: &HeaderMap) -> Result<Principa
     Ok(p)
 }
 
-async fn identify(st: &AppState, headers: &HeaderMap) -> Result<Principal, ApiError> {
-    let Some(secret) = presented(headers).filter(|s| !s.is_empty() && s.len() < 4096) else {
+async fn identify(st: &AppState, secret: Option<&str>) -> Result<Principal, ApiError> {
+    let Some(secret) = secret.filter(|s| !s.is_empty() && s.len() < 4096) else {
         return Err(unauthorized("sign in required"));
     };
     if secret.starts_with(tokens::API_KEY_PREFIX) {
@@ -135,11 +156,18 @@ pub async fn require(
     mut req: Request,
     next: Next,
 ) -> Response {
-    if level == Level::Viewer && st.config.auth.public_library && presented(req.headers()).is_none()
-    {
+    let in_query = match level {
+        Level::Viewer if presented(req.headers()).is_none() => presented_in_query(&req),
+        _ => None,
+    };
+    let secret = in_query
+        .as_deref()
+        .or_else(|| presented(req.headers()))
+        .map(str::to_owned);
+    if level == Level::Viewer && st.config.auth.public_library && secret.is_none() {
         return next.run(req).await;
     }
-    match authenticate(&st, req.headers()).await {
+    match authenticate_secret(&st, secret.as_deref()).await {
         Ok(p) if level == Level::Admin && !p.is_admin() => {
             ApiError::new(StatusCode::FORBIDDEN, "forbidden", "admin only").into_response()
         }

@@ -127,12 +127,36 @@ fn playlist_response(body: String) -> Response {
         .into_response()
 }
 
-/// `GET /api/tracks/{id}/hls/master.m3u8`
-pub async fn master(State(st): State<AppState>, Path(id): Path<String>) -> Response {
-    match published(&st, &id).await {
-        Ok((_, m)) => {
-            playlist_response(playlist::master(&m, |v| format!("{}/index.m3u8", v.dir())))
+/// The `access_token` a playlist was fetched with, if any.
+#[derive(Deserialize)]
+pub struct PlaylistQuery {
+    access_token: Option<String>,
+}
+
+impl PlaylistQuery {
+    /// The query to append to every URI in the playlist (`&access_token=…`, or nothing):
+    /// a player that cannot send headers (Safari's native HLS) signed in with the query
+    /// token, and must present it again for the variants, init and segments.
+    fn carried(&self) -> String {
+        match &self.access_token {
+            Some(t) if !t.is_empty() => format!("&access_token={}", url_escape(t)),
+            _ => String::new(),
         }
+    }
+}
+
+/// `GET /api/tracks/{id}/hls/master.m3u8`
+pub async fn master(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<PlaylistQuery>,
+) -> Response {
+    let carried = q.carried();
+    let query = carried.strip_prefix('&').map(|c| format!("?{c}"));
+    match published(&st, &id).await {
+        Ok((_, m)) => playlist_response(playlist::master(&m, |v| {
+            format!("{}/index.m3u8{}", v.dir(), query.as_deref().unwrap_or(""))
+        })),
         Err(r) => r,
     }
 }
@@ -150,6 +174,7 @@ fn key_message(track: &str, user: &str, exp: u64, package: &str) -> String {
 pub async fn media(
     State(st): State<AppState>,
     Path((id, name)): Path<(String, String)>,
+    Query(q): Query<PlaylistQuery>,
     who: Option<Extension<Principal>>,
 ) -> Response {
     let (pkg, m) = match published(&st, &id).await {
@@ -160,6 +185,7 @@ pub async fn media(
         return ApiError::not_found("variant").into_response();
     };
     let tag = package_tag(&pkg);
+    let carried = q.carried();
     let user = who
         .map(|Extension(p)| p.user_id)
         .unwrap_or_else(|| "-".into());
@@ -170,8 +196,8 @@ pub async fn media(
         &m,
         v,
         &key_uri,
-        |i| format!("seg{i}.m4s?p={tag}"),
-        &format!("init.mp4?p={tag}"),
+        |i| format!("seg{i}.m4s?p={tag}{carried}"),
+        &format!("init.mp4?p={tag}{carried}"),
     ))
 }
 

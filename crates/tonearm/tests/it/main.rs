@@ -18,3 +18,4 @@ mod rooms_hostile;
 mod streaming;
 mod two_nodes;
 mod upload;
+mod web;
