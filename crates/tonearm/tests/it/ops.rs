@@ -46,7 +46,8 @@ async fn health_and_metrics_report_the_server() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_response_carries_a_request_id_and_errors_are_json() {
     let s = TestServer::start(|_| {}).await;
-    let r = s.get("/no/such/route").await;
+    // (Paths outside /api, /cdn and /socket.io belong to the web app: see web.rs.)
+    let r = s.get("/api/no/such/route").await;
     assert_eq!(r.status(), 404);
     assert!(r.headers().contains_key("x-request-id"));
     let body: Value = r.json().await.unwrap();
