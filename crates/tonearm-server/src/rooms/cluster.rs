@@ -312,6 +312,7 @@ async fn apply_event(st: &AppState, room: &Arc<Room>, event: &str, data: &Value)
             room.end_broadcast().await;
             st.rooms.emit_to(room, event, data).await;
         }
+        "user:renamed" => st.rooms.emit_to(room, event, data).await,
         "chat:message" => {
             if let Ok(msg) = serde_json::from_value::<ChatMessage>(data.clone()) {
                 room.state().push_chat(msg);

@@ -84,18 +84,36 @@ fn not_in_room(s: &SocketRef) {
 
 /// Registers the handlers on the default namespace.
 pub fn register(io: &socketioxide::SocketIo) {
-    io.ns("/", on_connect);
+    use socketioxide::handler::ConnectHandler;
+    io.ns("/", on_connect.with(admit));
 }
 
-async fn on_connect(s: SocketRef, TryData(auth): TryData<Value>, State(st): State<AppState>) {
+/// One place in `rooms.max_connections`, kept in the socket's extensions and given back when
+/// the socket is dropped, however its connection ends.
+struct Slot(AppState);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.rooms.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Runs before socketioxide answers the connect packet (the connect handler itself runs as a
+/// task of its own afterwards): the identity and every event handler exist before the client
+/// can send its first event, so a `room:join` sent at once is never dropped.
+async fn admit(
+    s: SocketRef,
+    TryData(auth): TryData<Value>,
+    State(st): State<AppState>,
+) -> Result<(), std::convert::Infallible> {
     // Count first, then check: two connections racing for the last place cannot both win.
     let open = st.rooms.connections.fetch_add(1, Ordering::Relaxed);
+    let slot = Arc::new(Slot(st.clone()));
     if open >= st.rooms.config.max_connections {
-        st.rooms.connections.fetch_sub(1, Ordering::Relaxed);
-        error(&s, "server_full", "too many connections; try again later");
-        let _ = s.disconnect();
-        return;
+        // No identity: `on_connect` tells the client and closes the connection.
+        return Ok(());
     }
+    s.extensions.insert(slot);
     // A valid session token keeps the identity; anything else gets a fresh one.
     let resumed = auth
         .ok()
@@ -121,7 +139,7 @@ async fn on_connect(s: SocketRef, TryData(auth): TryData<Value>, State(st): Stat
         media: AtomicBool::new(false),
         gone: AtomicBool::new(false),
     });
-    s.extensions.insert(conn.clone());
+    s.extensions.insert(conn);
     s.on("room:create", on_create);
     s.on("room:join", on_join);
     s.on("room:leave", on_leave);
@@ -134,7 +152,22 @@ async fn on_connect(s: SocketRef, TryData(auth): TryData<Value>, State(st): Stat
     s.on("stats:report", on_stats_report);
     s.on("time:ping", on_ping);
     s.on_disconnect(on_disconnect);
-    send_session(&s, &st, &conn);
+    Ok(())
+}
+
+/// After the connect answer: the guest learns its identity, or that the server is full.
+async fn on_connect(
+    s: SocketRef,
+    State(st): State<AppState>,
+    MaybeExtension(conn): MaybeExtension<Arc<Conn>>,
+) {
+    match conn {
+        Some(conn) => send_session(&s, &st, &conn),
+        None => {
+            error(&s, "server_full", "too many connections; try again later");
+            let _ = s.disconnect();
+        }
+    }
 }
 
 fn send_session(s: &SocketRef, st: &AppState, conn: &Conn) {
@@ -149,12 +182,7 @@ fn send_session(s: &SocketRef, st: &AppState, conn: &Conn) {
     }
 }
 
-async fn on_disconnect(
-    s: SocketRef,
-    State(st): State<AppState>,
-    MaybeExtension(conn): MaybeExtension<Arc<Conn>>,
-) {
-    st.rooms.connections.fetch_sub(1, Ordering::Relaxed);
+async fn on_disconnect(s: SocketRef, MaybeExtension(conn): MaybeExtension<Arc<Conn>>) {
     if let Some(conn) = conn {
         conn.gone.store(true, Ordering::SeqCst);
         leave_current(&s, &conn);
@@ -386,13 +414,25 @@ async fn on_rename(
         return error(&s, "bad_name", "a name has 1–32 printable characters");
     };
     *lock(&conn.username) = name.clone();
-    if let Some(room) = conn.current_room() {
+    send_session(&s, &st, &conn);
+    let Some(room) = conn.current_room() else {
+        return;
+    };
+    {
         let mut state = room.state();
         if let Some(m) = state.members.iter_mut().find(|m| m.sid == conn.sid) {
-            m.username = name;
+            m.username = name.clone();
         }
     }
-    send_session(&s, &st, &conn);
+    // Everyone's participant list shows the new name.
+    let renamed = json!({ "roomId": room.id, "userId": conn.user_id, "username": name });
+    if let Some(c) = st.rooms.cluster() {
+        c.publish_event(&room.id, "user:renamed", &renamed);
+    }
+    let _ = s
+        .within(room.key.clone())
+        .emit("user:renamed", &renamed)
+        .await;
 }
 
 /// The caller's room if the caller hosts it; otherwise tells them why not.

@@ -20,6 +20,7 @@ import time
 
 from client import (
     AUDIO_CONFIG,
+    Peer,
     TIMEOUT,
     CheckFailed,
     drain,
@@ -349,7 +350,13 @@ def check_16_rename(ctx):
     expect(s.get("username") == "Alice", "session.username after rename", s.get("username"))
     expect(s.get("userId") == uid, "session.userId unchanged by rename", s.get("userId"))
     a.session = s
-    return "user:rename -> session with username Alice"
+    # The room hears it too (the renamer included), so participant lists show the new name.
+    for peer in (a, ctx.host):
+        r = wait(peer, "user:renamed", lambda d: d.get("userId") == uid,
+                 what=f"{peer.name}: user:renamed after A's rename")
+        expect(r.get("username") == "Alice" and r.get("roomId") == ctx.room_id,
+               f"{peer.name}'s user:renamed names Alice in the room", r)
+    return "user:rename -> session with username Alice; the room gets user:renamed"
 
 
 def check_17_host_token(ctx):
@@ -433,6 +440,26 @@ def check_19_password(ctx):
     return "password room: bad_password without/with wrong password, joined with it"
 
 
+def check_20_join_at_once(ctx):
+    # A client may emit the moment it is connected, before the `session` event: the server
+    # must already listen (its handlers are registered before the next packet is read).
+    status, r, text = http(ctx, "POST", "/api/rooms", {"roomName": "At once"})
+    expect(status == 201, "POST /api/rooms -> 201", f"{status} {text[:200]}")
+    rid = r["roomId"]
+    ctx.cleanups.append(lambda: http(ctx, "DELETE", f"/api/rooms/{rid}",
+                                     headers={"X-Host-Token": r["hostToken"]}))
+    eager = []
+    for i in range(12):
+        p = Peer(f"eager{i}", ctx.base)
+        ctx.peers.append(p)
+        p.sio.connect(ctx.base, transports=["websocket"], wait_timeout=TIMEOUT)
+        p.emit("room:join", {"roomId": rid})
+        eager.append(p)
+    for p in eager:
+        wait(p, "room:joined", joined_ok(rid), what="for a room:join sent right after connecting")
+    return f"{len(eager)} clients that emitted room:join at once all joined"
+
+
 CHECKS = [
     check_01_host_session,
     check_02_room_create,
@@ -453,6 +480,7 @@ CHECKS = [
     check_17_host_token,
     check_18_rest_delete,
     check_19_password,
+    check_20_join_at_once,
 ]
 
 
