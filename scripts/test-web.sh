@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-web.sh --force
-export TONEARM_BIN="${TONEARM_BIN:-$PWD/${CARGO_TARGET_DIR:-target}/debug/tonearm}"
+export E2E_SERVER_BIN="${E2E_SERVER_BIN:-$PWD/${CARGO_TARGET_DIR:-target}/debug/tonearm}"
 cd web
 rm -rf e2e-artifacts
 status=0
