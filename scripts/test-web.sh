@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-web.sh --force
-export E2E_SERVER_BIN="${E2E_SERVER_BIN:-$PWD/${CARGO_TARGET_DIR:-target}/debug/tonearm}"
+target=${CARGO_TARGET_DIR:-target}
+case $target in /*) ;; *) target=$PWD/$target ;; esac
+export E2E_SERVER_BIN="${E2E_SERVER_BIN:-$target/debug/tonearm}"
 cd web
 rm -rf e2e-artifacts
 status=0
