@@ -24,7 +24,58 @@ pub struct TrackFilter {
     pub album: Option<String>,
     pub limit: i64,
     pub offset: i64,
+    /// The order of the listing; album order unless a column is asked for.
+    pub sort: Option<(TrackSort, SortOrder)>,
 }
+
+/// A column a track listing can be ordered by. Each maps to a fixed SQL expression (never to
+/// client text), and ties fall back to album order so pages are stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackSort {
+    Title,
+    Artist,
+    Album,
+    Year,
+    Duration,
+    Format,
+}
+
+impl TrackSort {
+    /// Parses the API's name for a column.
+    pub fn parse(s: &str) -> Option<TrackSort> {
+        Some(match s {
+            "title" => TrackSort::Title,
+            "artist" => TrackSort::Artist,
+            "album" => TrackSort::Album,
+            "year" => TrackSort::Year,
+            "duration" => TrackSort::Duration,
+            "format" => TrackSort::Format,
+            _ => return None,
+        })
+    }
+
+    fn expr(self) -> &'static str {
+        match self {
+            TrackSort::Title => "lower(title)",
+            TrackSort::Artist => "lower(artist)",
+            TrackSort::Album => "lower(album)",
+            TrackSort::Year => "year",
+            TrackSort::Duration => "duration_ms",
+            TrackSort::Format => "lower(codec)",
+        }
+    }
+}
+
+/// Ascending or descending; unknown values (no year) come last either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    Asc,
+    Desc,
+}
+
+/// Album order: the order a record plays in (the default listing, and every tie-break).
+const ALBUM_ORDER: &str =
+    "lower(album_artist), lower(album), disc_no NULLS FIRST, track_no NULLS FIRST, lower(title), id";
 
 /// Escapes `%`, `_` and `\` so user text in a LIKE pattern matches literally.
 fn like_escape(s: &str) -> String {
@@ -245,7 +296,15 @@ impl Store {
                 .fetch_one(pool)
                 .await?;
             let mut qb = build(&format!("SELECT {TRACK_COLUMNS}"));
-            qb.push(" ORDER BY lower(album_artist), lower(album), disc_no NULLS FIRST, track_no NULLS FIRST, lower(title), id")
+            qb.push(" ORDER BY ");
+            if let Some((column, order)) = filter.sort {
+                let dir = match order {
+                    SortOrder::Asc => "ASC",
+                    SortOrder::Desc => "DESC",
+                };
+                qb.push(format!("{} {dir} NULLS LAST, ", column.expr()));
+            }
+            qb.push(ALBUM_ORDER)
                 .push(" LIMIT ")
                 .push_bind(filter.limit)
                 .push(" OFFSET ")

@@ -37,7 +37,7 @@ pub mod jobs;
 mod model;
 
 pub use accounts::{ApiKey, RefreshOutcome, User, UserCredentials};
-pub use catalog::TrackFilter;
+pub use catalog::{SortOrder, TrackFilter, TrackSort};
 pub use jobs::{input_stamp, ClaimedJob, HlsPackage, Job, JobFilter};
 pub use model::{Album, Artist, FileStamp, NewTrack, ScanIssue, Track, TrackSource};
 

@@ -49,6 +49,9 @@ export interface TrackQuery {
   album?: string;
   limit?: number;
   offset?: number;
+  /** A column the server orders by (title, artist, album, year, duration, format). */
+  sort?: string;
+  order?: "asc" | "desc";
 }
 
 /** Largest page the server gives (`MAX_LIMIT`). */

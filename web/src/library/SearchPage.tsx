@@ -11,7 +11,7 @@ import { Status } from "./Status";
 import { SortableTracks } from "./SortableTracks";
 import { useApi } from "./useApi";
 import { useDebouncedValue } from "./useDebouncedValue";
-import { usePagedTracks } from "./usePagedTracks";
+import { useSortedTracks } from "./useSortedTracks";
 import { usePageTitle } from "./usePageTitle";
 
 /** Quiet time before a keystroke becomes a request. */
@@ -21,7 +21,7 @@ export function SearchPage({ q }: { q: string }) {
   const query = useDebouncedValue(q.trim(), SEARCH_DEBOUNCE_MS);
   usePageTitle(query ? `Search: ${query}` : "Search");
   const trackQuery = useMemo(() => (query ? { q: query } : null), [query]);
-  const tracks = usePagedTracks(trackQuery, 50);
+  const tracks = useSortedTracks(trackQuery, 50);
   const albums = useApi(query ? "albums" : null, listAlbums);
   const artists = useApi(query ? "artists" : null, listArtists);
   const albumHits = useMemo(
@@ -70,6 +70,8 @@ export function SearchPage({ q }: { q: string }) {
               loading={tracks.loading}
               loadMore={tracks.loadMore}
               caption={`Tracks matching ${query}`}
+              sort={tracks.sort}
+              onSort={tracks.onSort}
             />
           )}
         </section>

@@ -16,8 +16,9 @@ export interface PagedTracks {
 /**
  * Tracks matching `query`, a page at a time (`limit`/`offset`). A new query starts over and
  * cancels the old one's requests, so fast typing never shows an older query's answer.
+ * With `keepStale`, the previous rows stay visible until the new query's first page arrives.
  */
-export function usePagedTracks(query: TrackQuery | null, pageSize = 100): PagedTracks {
+export function usePagedTracks(query: TrackQuery | null, pageSize = 100, keepStale = false): PagedTracks {
   const key = query ? JSON.stringify(query) : null;
   const [state, setState] = useState<{ key: string | null; items: Track[]; total: number | null; error: unknown }>({
     key: null,
@@ -61,9 +62,12 @@ export function usePagedTracks(query: TrackQuery | null, pageSize = 100): PagedT
     return () => ctl.current?.abort();
   }, [fetchPage]);
 
+  // `keepStale`: while a re-ordered listing loads, the old rows stay (the table, and the
+  // focused column button, do not vanish and come back).
   const current = state.key === key;
-  const items = current ? state.items : [];
-  const total = current ? state.total : null;
+  const stale = !current && keepStale;
+  const items = current || stale ? state.items : [];
+  const total = current || stale ? state.total : null;
   const loadMore = useCallback(() => {
     if (!loading && total !== null && items.length < total) fetchPage(items.length, false);
   }, [loading, total, items.length, fetchPage]);

@@ -10,7 +10,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 use tonearm_library::text::fold;
-use tonearm_store::TrackFilter;
+use tonearm_store::{SortOrder, TrackFilter, TrackSort};
 
 /// Most items a page may hold.
 pub const MAX_LIMIT: i64 = 500;
@@ -22,9 +22,11 @@ pub struct TrackQuery {
     album: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
+    sort: Option<String>,
+    order: Option<String>,
 }
 
-/// `GET /api/tracks?q=&artist=&album=&limit=&offset=`
+/// `GET /api/tracks?q=&artist=&album=&limit=&offset=&sort=&order=`
 pub async fn list_tracks(
     State(st): State<AppState>,
     q: Result<Query<TrackQuery>, QueryRejection>,
@@ -37,6 +39,20 @@ pub async fn list_tracks(
             "limit must be 1..={MAX_LIMIT} and offset >= 0"
         )));
     }
+    let sort = match q.sort.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(name) => {
+            let column = TrackSort::parse(name).ok_or_else(|| {
+                ApiError::bad_request("sort must be title, artist, album, year, duration or format")
+            })?;
+            let order = match q.order.as_deref() {
+                None | Some("" | "asc") => SortOrder::Asc,
+                Some("desc") => SortOrder::Desc,
+                Some(_) => return Err(ApiError::bad_request("order must be asc or desc")),
+            };
+            Some((column, order))
+        }
+    };
     let words = q.q.as_deref().map(fold).unwrap_or_default();
     let filter = TrackFilter {
         words: words
@@ -48,6 +64,7 @@ pub async fn list_tracks(
         album: q.album.filter(|s| !s.is_empty()),
         limit,
         offset,
+        sort,
     };
     let (items, total) = st.store.tracks(&filter).await?;
     Ok(
