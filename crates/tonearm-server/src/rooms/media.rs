@@ -105,7 +105,19 @@ pub async fn serve<W, R, E>(
         tokio::select! {
             _ = left.cancelled() => {
                 let reason = "no longer in the room".to_string();
-                let bye = tx.send(notice(&Notice::Closed { reason }));
+                let bye = async {
+                    tx.send(notice(&Notice::Closed { reason })).await.ok()?;
+                    tx.send(Message::Close(None)).await.ok()?;
+                    // Read what the listener already sent until it answers the close: a socket
+                    // closed with unread bytes is reset by the kernel, and a reset can destroy
+                    // the notice before the listener reads it.
+                    while let Some(Ok(m)) = rx.next().await {
+                        if matches!(m, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                    Some(())
+                };
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(1), bye).await;
                 break;
             }
