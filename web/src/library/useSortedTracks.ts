@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import type { TrackQuery } from "../api/library";
 import { nextSort, type Sort, type SortKey } from "./sort";
 import { usePagedTracks, type PagedTracks } from "./usePagedTracks";
@@ -23,30 +23,25 @@ export function sortSource(loaded: number, total: number | null): "client" | "se
  */
 export function useSortedTracks(base: TrackQuery | null, pageSize: number): SortedTracks {
   const [sort, setSort] = useState<Sort | null>(null);
-  const [serverSort, setServerSort] = useState<Sort | null>(null);
+  // The order asked of the server, for the listing it was asked for: a new search starts in
+  // the server's default order again.
   const baseKey = base ? JSON.stringify(base) : null;
-  // A new search starts in the server's default order again.
-  const lastBase = useRef(baseKey);
-  const sameBase = lastBase.current === baseKey;
-  useEffect(() => {
-    if (lastBase.current !== baseKey) {
-      lastBase.current = baseKey;
-      setServerSort(null);
-    }
-  }, [baseKey]);
+  const [asked, setAsked] = useState<{ baseKey: string | null; sort: Sort } | null>(null);
+  const serverSort = asked && asked.baseKey === baseKey ? asked.sort : null;
   const query = useMemo(
-    () => (base && serverSort && sameBase ? { ...base, sort: serverSort.key, order: serverSort.dir } : base),
-    [base, serverSort, sameBase],
+    () => (base && serverSort ? { ...base, sort: serverSort.key, order: serverSort.dir } : base),
+    [base, serverSort],
   );
-  const paged = usePagedTracks(query, pageSize, sameBase);
+  // Re-ordering keeps the old rows on screen until the new order's first page arrives.
+  const paged = usePagedTracks(query, pageSize, serverSort !== null);
   const { items, total } = paged;
   const onSort = useCallback(
     (key: SortKey) => {
       const next = nextSort(sort, key);
       setSort(next);
-      if (sortSource(items.length, total) === "server") setServerSort(next);
+      if (sortSource(items.length, total) === "server") setAsked({ baseKey, sort: next });
     },
-    [sort, items.length, total],
+    [sort, items.length, total, baseKey],
   );
   return { ...paged, sort, onSort };
 }

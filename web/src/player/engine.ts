@@ -88,9 +88,21 @@ export interface EngineState {
   failures: number;
 }
 
-const INITIAL: EngineState = {
-  trackId: null,
+/** What a newly loaded track starts from (volume, mute and quality are the listener's, kept). */
+const PER_TRACK = {
   mode: null,
+  progressiveQuality: null,
+  levels: [],
+  level: -1,
+  fallback: null,
+  notice: null,
+  error: null,
+  failures: 0,
+} satisfies Partial<EngineState>;
+
+const INITIAL: EngineState = {
+  ...PER_TRACK,
+  trackId: null,
   status: "idle",
   paused: true,
   position: 0,
@@ -99,13 +111,6 @@ const INITIAL: EngineState = {
   muted: false,
   quality: "auto",
   preference: "auto",
-  progressiveQuality: null,
-  levels: [],
-  level: -1,
-  fallback: null,
-  notice: null,
-  error: null,
-  failures: 0,
 };
 
 /** Seconds of steady progress after a recovery before the failure history is forgotten. */
@@ -198,19 +203,12 @@ export class Engine {
     this.wantPlay = autoplay;
     this.pendingSeek = startAt > 0 ? startAt : null;
     this.set({
+      ...PER_TRACK,
       trackId: track.id,
-      mode: null,
       status: "loading",
       paused: !autoplay,
       position: startAt,
       duration: track.duration_ms > 0 ? track.duration_ms / 1000 : NaN,
-      progressiveQuality: null,
-      levels: [],
-      level: -1,
-      fallback: null,
-      notice: null,
-      error: null,
-      failures: 0,
     });
     void this.start(this.seq);
   }
