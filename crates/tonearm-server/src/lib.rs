@@ -300,6 +300,7 @@ pub fn router(state: AppState) -> Router {
         }))
         .layer(SetRequestIdLayer::new(request_id, observe::RequestIds::default()))
         .layer(socket_layer)
+        .layer(axum::middleware::map_request(rooms::own_socket_headers))
         .with_state(state)
 }
 

@@ -1,150 +1,143 @@
-//! The binary media path: one plain WebSocket per listener, `GET /api/rooms/{id}/media`,
-//! carrying each relayed frame as one binary message (`tonearm_rooms::wire`). It exists for
-//! fan-out: a frame is encoded once, every listener's queue is a cursor into the layer's shared
-//! ring (`Room::media`), and a listener that falls a full ring behind loses its own oldest frames
-//! and gets a `dropped` notice; the host and the other listeners never wait for it.
+//! The binary media path: one WebSocket per listener, `GET /api/rooms/{id}/media`, carrying
+//! each relayed frame as one binary message (`tonearm_rooms::wire`). It exists for fan-out:
+//! frames reach listeners through the layer's [`Fanout`](super::fanout::Fanout), written
+//! straight to their sockets; this module is each listener's own task, which only drains a
+//! backlog, answers what the listener sends (a quality switch, a ping, a close) and says
+//! goodbye when it leaves the room.
 
 use super::audio::Quality;
-use super::room::{MediaItem, Room};
-use axum::extract::ws::{Message, WebSocket};
-use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use super::fanout::{notice, Listener};
+use super::room::Room;
+use super::ws::{self, ClientFrames, ClientMessage};
 use std::sync::Arc;
-use tokio::sync::broadcast::{
-    self,
-    error::{RecvError, TryRecvError},
-};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 use tonearm_rooms::wire::Notice;
-
-fn notice(n: &Notice) -> Message {
-    Message::Text(serde_json::to_string(n).unwrap_or_default().into())
-}
-
-/// Subscribes to a layer and takes its replay ring in one step under the relay lock, so the
-/// listener gets every frame exactly once: the ring, then what follows it.
-async fn subscribe(room: &Room, q: Quality) -> (broadcast::Receiver<MediaItem>, Vec<Bytes>) {
-    let _relay = room.relay.lock().await;
-    let rx = room.media[q.index()].subscribe();
-    let replay = room
-        .state()
-        .live
-        .as_ref()
-        .map(|l| l.audio.replay_media(q))
-        .unwrap_or_default();
-    (rx, replay)
-}
+use tungstenite::protocol::frame::coding::CloseCode;
 
 /// A listener whose socket takes no data for this long is dropped.
-const WRITE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+const WRITE_LIMIT: Duration = Duration::from_secs(10);
+/// Largest message a listener may send (it only ever sends a tiny quality switch).
+const MAX_CLIENT_FRAME: usize = 4096;
 
-/// Writes `first` and whatever else is already waiting, then flushes. False when the stream
-/// ended or the listener is gone.
-async fn write_batch<W>(
-    tx: &mut W,
-    frames: &mut broadcast::Receiver<MediaItem>,
-    first: Result<MediaItem, RecvError>,
-) -> bool
-where
-    W: futures_util::Sink<Message> + Unpin,
-{
-    let mut got = Some(first);
-    while let Some(item) = got.take() {
-        let msg = match item {
-            Ok(MediaItem::Frame(b)) => Message::Binary(b),
-            Ok(MediaItem::Stopped) => notice(&Notice::Stopped),
-            Err(RecvError::Lagged(n)) => {
-                metrics::counter!("tonearm_room_media_dropped_frames_total").increment(n);
-                notice(&Notice::Dropped { frames: n })
-            }
-            Err(RecvError::Closed) => return false,
-        };
-        if tx.feed(msg).await.is_err() {
-            return false;
-        }
-        got = match frames.try_recv() {
-            Ok(item) => Some(Ok(item)),
-            Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
-            Err(TryRecvError::Empty | TryRecvError::Closed) => None,
-        };
+/// Joins a layer: the replay ring first, then every frame after it, exactly once. Under the
+/// relay lock, so no frame is relayed between taking the ring and joining the fan-out.
+async fn subscribe(room: &Room, listener: &Arc<Listener>, q: Quality, replay: bool) {
+    let _relay = room.relay.lock().await;
+    if replay {
+        let ring = room
+            .state()
+            .live
+            .as_ref()
+            .map(|l| l.audio.replay_media(q))
+            .unwrap_or_default();
+        listener.queue(ring.iter().map(|b| ws::binary(b)));
     }
-    tx.flush().await.is_ok()
+    listener.set_layer(q.index());
+    room.media[q.index()].add(listener.clone());
 }
 
-/// Streams a layer to one listener over its WebSocket.
-pub async fn serve_ws(room: Arc<Room>, left: CancellationToken, quality: Quality, ws: WebSocket) {
-    let (tx, rx) = ws.split();
-    serve(room, left, quality, tx, rx).await
+/// What happened on the listener's side of the connection.
+enum Heard {
+    Bytes(usize),
+    Gone,
 }
 
-/// Streams a layer to one listener (`tx`) until it leaves the room (`left`), closes, or
-/// hangs up; `rx` may ask for another layer (`{"type":"quality","quality":"low"}`).
-pub async fn serve<W, R, E>(
-    room: Arc<Room>,
-    left: CancellationToken,
-    mut quality: Quality,
-    mut tx: W,
-    mut rx: R,
-) where
-    W: futures_util::Sink<Message> + Unpin,
-    R: futures_util::Stream<Item = Result<Message, E>> + Unpin,
+/// Streams the room's audio to one listener over an upgraded connection until it leaves the
+/// room (`left`), closes, hangs up or stops reading for [`WRITE_LIMIT`].
+pub async fn serve<S>(room: Arc<Room>, left: CancellationToken, quality: Quality, io: S)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     metrics::gauge!("tonearm_room_media_listeners").increment(1.0);
-    let (mut frames, replay) = subscribe(&room, quality).await;
-    let replayed = async {
-        for b in replay {
-            tx.feed(Message::Binary(b)).await.ok()?;
-        }
-        tx.flush().await.ok()
-    };
-    let mut open = tokio::select! {
-        ok = tokio::time::timeout(WRITE_LIMIT, replayed) => matches!(ok, Ok(Some(()))),
-        _ = left.cancelled() => false,
-    };
-    while open {
-        tokio::select! {
-            _ = left.cancelled() => {
-                let reason = "no longer in the room".to_string();
-                let bye = async {
-                    tx.send(notice(&Notice::Closed { reason })).await.ok()?;
-                    tx.send(Message::Close(None)).await.ok()?;
-                    // Read what the listener already sent until it answers the close: a socket
-                    // closed with unread bytes is reset by the kernel, and a reset can destroy
-                    // the notice before the listener reads it.
-                    while let Some(Ok(m)) = rx.next().await {
-                        if matches!(m, Message::Close(_)) {
-                            break;
-                        }
-                    }
-                    Some(())
-                };
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), bye).await;
-                break;
-            }
-            got = frames.recv() => {
-                // Everything already waiting goes out in one write: a listener that is behind
-                // costs one system call per batch, not per frame. The write races the listener
-                // leaving and a time limit, so a client that stops reading cannot pin this task.
-                let write = write_batch(&mut tx, &mut frames, got);
-                open = tokio::select! {
-                    ok = tokio::time::timeout(WRITE_LIMIT, write) => ok.unwrap_or(false),
-                    _ = left.cancelled() => false,
-                };
-            }
-            msg = rx.next() => match msg {
-                Some(Ok(Message::Text(t))) => {
+    let (mut rd, wr) = tokio::io::split(io);
+    let listener = Arc::new(Listener::new(Box::new(wr), room.media_cap, quality.index()));
+    let mut quality = quality;
+    subscribe(&room, &listener, quality, true).await;
+    let mut frames = ClientFrames::new(MAX_CLIENT_FRAME);
+    let mut buf = [0u8; 256];
+    let goodbye = 'serve: loop {
+        let heard = tokio::select! {
+            _ = left.cancelled() => break 'serve Some(Notice::Closed {
+                reason: "no longer in the room".into(),
+            }),
+            drained = async {
+                listener.backlog().await;
+                tokio::time::timeout(WRITE_LIMIT, listener.flush()).await
+            } => match drained {
+                Ok(Ok(())) => continue,
+                // The socket failed or took nothing for WRITE_LIMIT: no goodbye gets through.
+                _ => break 'serve None,
+            },
+            n = rd.read(&mut buf) => match n {
+                Ok(0) | Err(_) => Heard::Gone,
+                Ok(n) => Heard::Bytes(n),
+            },
+        };
+        let Heard::Bytes(n) = heard else {
+            break None;
+        };
+        frames.push(&buf[..n]);
+        loop {
+            match frames.next_message() {
+                Ok(None) => break,
+                Ok(Some(ClientMessage::Text(t))) => {
                     // Anything but a quality switch is ignored.
-                    if let Ok(Notice::Quality { quality: q }) = serde_json::from_str(t.as_str()) {
+                    if let Ok(Notice::Quality { quality: q }) = serde_json::from_str(&t) {
                         if q != quality {
                             quality = q;
-                            frames = subscribe(&room, q).await.0;
+                            subscribe(&room, &listener, q, false).await;
                         }
                     }
                 }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                Some(Ok(_)) => {}
-            },
+                Ok(Some(ClientMessage::Ping(p))) if p.len() <= 125 => {
+                    listener.queue([ws::pong(&p)]);
+                }
+                Ok(Some(ClientMessage::Close)) => {
+                    listener.queue([ws::close(CloseCode::Normal)]);
+                    let _ = tokio::time::timeout(Duration::from_secs(1), listener.flush()).await;
+                    break 'serve None;
+                }
+                Ok(Some(_)) => {}
+                Err(e) => {
+                    listener.queue([
+                        notice(&Notice::Closed {
+                            reason: e.to_string(),
+                        }),
+                        ws::close(e.code()),
+                    ]);
+                    let _ = tokio::time::timeout(Duration::from_secs(1), listener.flush()).await;
+                    break 'serve None;
+                }
+            }
         }
+    };
+    if let Some(n) = goodbye {
+        let bye = async {
+            listener.queue([notice(&n), ws::close(CloseCode::Away)]);
+            listener.flush().await.ok()?;
+            // Read what the listener already sent until it answers the close: a socket closed
+            // with unread bytes is reset by the kernel, and a reset can destroy the notice
+            // before the listener reads it.
+            let mut frames = ClientFrames::new(MAX_CLIENT_FRAME);
+            loop {
+                let n = rd.read(&mut buf).await.ok()?;
+                if n == 0 {
+                    return Some(());
+                }
+                frames.push(&buf[..n]);
+                while let Some(m) = frames.next_message().ok()? {
+                    if m == ClientMessage::Close {
+                        return Some(());
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), bye).await;
+    }
+    if let Some(mut w) = listener.close() {
+        let _ = w.shutdown().await;
     }
     metrics::gauge!("tonearm_room_media_listeners").decrement(1.0);
 }
@@ -154,28 +147,12 @@ mod tests {
     use super::*;
     use crate::rooms::audio::Broadcast;
     use crate::rooms::room::Live;
-    use std::time::{Duration, Instant};
-    use tokio::sync::mpsc;
-    use tokio_util::sync::PollSender;
+    use std::time::Instant;
 
-    fn frame_no(m: &Message) -> Option<u8> {
-        match m {
-            Message::Binary(b) => b.first().copied(),
-            _ => None,
-        }
-    }
-
-    async fn next(rx: &mut mpsc::Receiver<Message>) -> Message {
-        tokio::time::timeout(Duration::from_secs(5), rx.recv())
-            .await
-            .expect("a message within 5 s")
-            .expect("stream open")
-    }
-
-    /// A listener that stops reading loses its own oldest frames and is told how many; a
-    /// listener beside it gets every frame while the first is stuck.
+    /// The task answers a ping, switches layers on request, and says goodbye when the
+    /// listener leaves the room, over a real in-memory connection.
     #[tokio::test]
-    async fn a_stuck_listener_drops_its_oldest_frames_and_slows_no_one() {
+    async fn pings_quality_switches_and_leaving() {
         let room = Arc::new(Room::new(
             "r".into(),
             "R".into(),
@@ -190,69 +167,51 @@ mod tests {
             started: Instant::now(),
             audio: Broadcast::new(Duration::from_secs(1)),
         });
-        let (slow_tx, mut slow_rx) = mpsc::channel::<Message>(1);
-        let (fast_tx, mut fast_rx) = mpsc::channel::<Message>(64);
-        let slow_left = CancellationToken::new();
-        let never = || futures_util::stream::pending::<Result<Message, ()>>();
-        tokio::spawn(serve(
-            room.clone(),
-            slow_left.clone(),
-            Quality::High,
-            PollSender::new(slow_tx),
-            never(),
-        ));
-        tokio::spawn(serve(
-            room.clone(),
-            CancellationToken::new(),
-            Quality::High,
-            PollSender::new(fast_tx),
-            never(),
-        ));
+        let (server, client) = tokio::io::duplex(1 << 16);
+        let left = CancellationToken::new();
+        let task = tokio::spawn(serve(room.clone(), left.clone(), Quality::High, server));
+        let mut c = tokio_tungstenite_client(client).await;
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        c.send(Message::Ping(b"p1".to_vec().into())).await.unwrap();
+        match c.next().await.unwrap().unwrap() {
+            Message::Pong(p) => assert_eq!(&p[..], b"p1"),
+            other => panic!("unexpected {other:?}"),
+        }
+        c.send(Message::text(r#"{"type":"quality","quality":"low"}"#))
+            .await
+            .unwrap();
         let until = Instant::now() + Duration::from_secs(5);
-        while room.media[0].receiver_count() < 2 {
-            assert!(Instant::now() < until, "both listeners subscribe");
+        while !room.media[1].has_listeners() {
+            assert!(Instant::now() < until, "moved to the low layer");
             tokio::task::yield_now().await;
         }
-        for i in 0..20u8 {
-            room.media[0]
-                .send(MediaItem::Frame(Bytes::from(vec![i])))
-                .unwrap();
-            assert_eq!(
-                frame_no(&next(&mut fast_rx).await),
-                Some(i),
-                "fast listener"
-            );
+        room.media[1].send(ws::binary(b"low frame"));
+        match c.next().await.unwrap().unwrap() {
+            Message::Binary(b) => assert_eq!(&b[..], b"low frame"),
+            other => panic!("unexpected {other:?}"),
         }
-        room.media[0].send(MediaItem::Stopped).unwrap();
-        let mut frames = Vec::new();
-        let mut dropped = 0;
-        loop {
-            match next(&mut slow_rx).await {
-                Message::Binary(b) => frames.push(b[0]),
-                Message::Text(t) => match serde_json::from_str::<Notice>(t.as_str()).unwrap() {
-                    Notice::Dropped { frames: n } => dropped += n,
-                    Notice::Stopped => break,
-                    other => panic!("unexpected {other:?}"),
-                },
-                other => panic!("unexpected {other:?}"),
-            }
-        }
-        assert!(dropped > 0, "the stuck listener was told: {frames:?}");
-        assert_eq!(frames.len() as u64 + dropped, 20, "{frames:?} + {dropped}");
-        assert_eq!(frames.last(), Some(&19), "it resumes at the newest frames");
-        let kept: Vec<u8> = (20 - 3..20).collect();
-        assert!(
-            frames.ends_with(&kept),
-            "the newest frames are kept: {frames:?}"
-        );
-        assert!(
-            frames.windows(2).all(|w| w[0] < w[1]),
-            "in order: {frames:?}"
-        );
-        slow_left.cancel();
-        match next(&mut slow_rx).await {
+        left.cancel();
+        match c.next().await.unwrap().unwrap() {
             Message::Text(t) => assert!(t.as_str().contains("closed"), "{t}"),
             other => panic!("expected the closed notice, got {other:?}"),
         }
+        // The client answers the close; the task ends.
+        while let Some(Ok(_)) = c.next().await {}
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the task ends")
+            .unwrap();
+    }
+
+    async fn tokio_tungstenite_client(
+        io: tokio::io::DuplexStream,
+    ) -> tokio_tungstenite::WebSocketStream<tokio::io::DuplexStream> {
+        tokio_tungstenite::WebSocketStream::from_raw_socket(
+            io,
+            tokio_tungstenite::tungstenite::protocol::Role::Client,
+            None,
+        )
+        .await
     }
 }

@@ -4,12 +4,12 @@
 
 use super::audio::{Broadcast, Quality};
 use super::chat::HISTORY;
+use super::fanout::{notice, Fanout};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 /// Someone in a room, as clients see them.
@@ -131,19 +131,12 @@ pub struct Room {
     state: Mutex<RoomState>,
     /// Held while a frame is sequenced and relayed, so guests get frames in order.
     pub relay: tokio::sync::Mutex<()>,
-    /// The binary media path of each layer: every frame once, as shared bytes, in a bounded
-    /// ring. A listener that falls behind loses its own oldest frames (and is told); the
-    /// sender never waits, so a slow guest cannot slow the host or anyone else.
-    pub media: [broadcast::Sender<MediaItem>; 2],
-}
-
-/// What a layer's media ring carries.
-#[derive(Debug, Clone)]
-pub enum MediaItem {
-    /// One frame, encoded once (`tonearm_rooms::wire`).
-    Frame(bytes::Bytes),
-    /// The broadcast stopped (sent in order after its last frame).
-    Stopped,
+    /// The binary media path's listeners of each layer: every frame is framed once and
+    /// written to all of them; a listener that falls behind loses its own oldest frames (and
+    /// is told), and the sender never waits, so a slow guest cannot slow anyone else.
+    pub media: [Fanout; 2],
+    /// Most frames a media-path listener's backlog holds.
+    pub media_cap: usize,
 }
 
 fn salted(salt: &[u8], password: &str) -> blake3::Hash {
@@ -192,7 +185,8 @@ impl Room {
                 empty_since: Some(Instant::now()),
             }),
             relay: tokio::sync::Mutex::new(()),
-            media: [(); 2].map(|_| broadcast::channel(media_queue_frames.max(1)).0),
+            media: [Fanout::new(0), Fanout::new(1)],
+            media_cap: media_queue_frames.max(1),
         }
     }
 
@@ -247,7 +241,9 @@ impl Room {
         let _relay = self.relay.lock().await;
         self.state().live = None;
         for m in &self.media {
-            let _ = m.send(MediaItem::Stopped);
+            if m.has_listeners() {
+                m.send(notice(&tonearm_rooms::wire::Notice::Stopped));
+            }
         }
     }
 

@@ -5,11 +5,9 @@ use crate::rooms::audio::Quality;
 use crate::rooms::{CreateRequest, RoomError};
 use crate::state::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::Query;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, Request};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
@@ -97,7 +95,7 @@ pub async fn media(
     State(st): State<AppState>,
     Path(id): Path<String>,
     query: Result<Query<MediaQuery>, QueryRejection>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    mut req: Request,
 ) -> ApiResult<Response> {
     let Query(q) = query?;
     let quality = match q.quality.as_deref() {
@@ -123,13 +121,14 @@ pub async fn media(
     if !r.state().members.iter().any(|m| m.user_id == guest.sub) {
         return Err(not_in_room());
     }
-    let upgrade = upgrade.map_err(|e| {
+    let accept = crate::rooms::ws::accept_key(&req).map_err(|why| {
         ApiError::new(
             StatusCode::UPGRADE_REQUIRED,
             "websocket_required",
-            format!("this is a WebSocket endpoint: {}", e.body_text()),
+            format!("this is a WebSocket endpoint: {why}"),
         )
     })?;
+    let on_upgrade = hyper::upgrade::on(&mut req);
     // One media path per member: a new one ends the previous (a client that reconnects, or
     // one trying to open thousands on one join).
     let left = r
@@ -145,12 +144,22 @@ pub async fn media(
             path
         })
         .ok_or_else(not_in_room)?;
-    Ok(upgrade
-        // Frames are ≤ 4 KB and a listener only ever sends a tiny quality switch.
-        .read_buffer_size(512)
-        // Small: a batch of waiting frames is gathered into one write, and an idle listener
-        // keeps little memory.
-        .write_buffer_size(1024)
-        .max_message_size(4096)
-        .on_upgrade(move |ws| crate::rooms::media::serve_ws(r, left, quality, ws)))
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(io) => {
+                let io = hyper_util::rt::TokioIo::new(io);
+                crate::rooms::media::serve(r, left, quality, io).await;
+            }
+            Err(e) => tracing::debug!("media path upgrade failed: {e}"),
+        }
+    });
+    Ok((
+        StatusCode::SWITCHING_PROTOCOLS,
+        [
+            (header::CONNECTION, "upgrade".to_string()),
+            (header::UPGRADE, "websocket".to_string()),
+            (header::SEC_WEBSOCKET_ACCEPT, accept),
+        ],
+    )
+        .into_response())
 }

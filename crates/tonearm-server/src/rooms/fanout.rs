@@ -1,0 +1,504 @@
+//! The media path's fan-out: one layer's listeners, and the writer that gets each frame to all
+//! of them. A frame is framed once (`rooms::ws`) and the same bytes go to every socket.
+//!
+//! Listeners are spread over a few shards (one per core), each a task that writes a frame to
+//! its listeners one after another with a non-blocking write: no per-listener task is woken
+//! and nothing is copied per listener. A shard that is behind (frames waiting when it wakes)
+//! writes everything waiting to each listener in one write: no delay is added when it keeps
+//! up, and under load the cost per frame falls as the load rises, where one system call per
+//! frame per listener would fall further behind. A socket that cannot take a frame whole gets a backlog,
+//! which that listener's own task drains as the socket allows; while it has one, the shard
+//! only appends. A backlog is bounded: when full, the oldest frame not yet started is dropped
+//! and the listener is told how many it lost, before the next frame it gets. A slow listener
+//! therefore costs the host and the other listeners nothing.
+
+use bytes::Bytes;
+use std::collections::VecDeque;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::task::{Context, Poll, Waker};
+use tokio::io::AsyncWrite;
+use tokio::sync::{mpsc, Notify};
+use tonearm_rooms::wire::Notice;
+
+/// Where a listener's bytes go (the write half of its connection).
+pub type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// A listener's pending output.
+struct Out {
+    /// None once the listener is gone: nothing more is written.
+    writer: Option<Writer>,
+    /// Framed messages not yet written; the first may be partly written.
+    queue: VecDeque<Chunk>,
+    /// Audio frames in `queue`.
+    queued_frames: usize,
+    /// Bytes of `queue[0]` already written.
+    written: usize,
+    /// Frames dropped since the listener was last told.
+    dropped: u64,
+    /// Most frames the backlog holds.
+    cap: usize,
+}
+
+/// Bytes to write whole, and how many audio frames they carry (0 for notices, pongs and
+/// closes, which are never dropped).
+struct Chunk {
+    bytes: Bytes,
+    frames: usize,
+}
+
+impl Out {
+    /// Writes what the socket takes now. Ready(Ok) when nothing is left; Pending when the
+    /// socket is full (`cx` is woken when it drains).
+    fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        loop {
+            if self.written == 0 && self.dropped > 0 {
+                // The gap is here: after the frame that was being written, before the rest.
+                let n = std::mem::take(&mut self.dropped);
+                metrics::counter!("tonearm_room_media_dropped_frames_total").increment(n);
+                self.queue.push_front(Chunk {
+                    bytes: notice(&Notice::Dropped { frames: n }),
+                    frames: 0,
+                });
+            }
+            let Some(head) = self.queue.front() else {
+                return Poll::Ready(Ok(()));
+            };
+            let Some(w) = self.writer.as_mut() else {
+                return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
+            };
+            match Pin::new(w).poll_write(cx, &head.bytes[self.written..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => {
+                    self.written += n;
+                    if self.written == head.bytes.len() {
+                        self.queued_frames -= head.frames;
+                        self.queue.pop_front();
+                        self.written = 0;
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Appends to the backlog. Audio beyond `cap` frames drops the oldest audio not yet
+    /// started; what carries no audio is always kept.
+    fn push(&mut self, chunk: Chunk) {
+        // `queue[0]` may be half written: it must finish, or the stream is corrupt.
+        let mut i = usize::from(self.written > 0);
+        while self.queued_frames + chunk.frames > self.cap && i < self.queue.len() {
+            if self.queue[i].frames == 0 {
+                i += 1;
+                continue;
+            }
+            if let Some(old) = self.queue.remove(i) {
+                self.queued_frames -= old.frames;
+                self.dropped += old.frames as u64;
+            }
+        }
+        self.queued_frames += chunk.frames;
+        self.queue.push_back(chunk);
+    }
+}
+
+/// The text notice `n`, framed.
+pub fn notice(n: &Notice) -> Bytes {
+    super::ws::text(&serde_json::to_string(n).unwrap_or_default())
+}
+
+/// One listener of the media path, shared by its shard and its own task.
+pub struct Listener {
+    out: Mutex<Out>,
+    /// Tells the listener's task there is a backlog to drain, or that its socket failed.
+    wake: Notify,
+    /// The layer it listens to now (`Quality::index`); a shard forgets listeners that moved.
+    layer: AtomicUsize,
+}
+
+impl Listener {
+    pub fn new(writer: Writer, cap: usize, layer: usize) -> Listener {
+        Listener {
+            out: Mutex::new(Out {
+                writer: Some(writer),
+                queue: VecDeque::new(),
+                queued_frames: 0,
+                written: 0,
+                dropped: 0,
+                cap: cap.max(1),
+            }),
+            wake: Notify::new(),
+            layer: AtomicUsize::new(layer),
+        }
+    }
+
+    fn out(&self) -> MutexGuard<'_, Out> {
+        self.out.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues messages that must all arrive (the replay, notices, a pong, a close), past the
+    /// backlog's bound, and wakes the task to write them.
+    pub fn queue(&self, messages: impl IntoIterator<Item = Bytes>) {
+        self.out()
+            .queue
+            .extend(messages.into_iter().map(|bytes| Chunk { bytes, frames: 0 }));
+        self.wake.notify_one();
+    }
+
+    /// Offers `frames` framed audio frames from the fan-out: written now when nothing is
+    /// waiting and the socket takes them, else added to the backlog. False when the listener
+    /// is gone.
+    fn offer(&self, bytes: &Bytes, frames: usize) -> bool {
+        let mut out = self.out();
+        if out.writer.is_none() {
+            return false;
+        }
+        let idle = out.queue.is_empty() && out.dropped == 0;
+        out.push(Chunk {
+            bytes: bytes.clone(),
+            frames,
+        });
+        if idle {
+            // A write with a waker that does nothing is a non-blocking write: when the socket
+            // is full, the listener's task takes over and waits with its own waker.
+            let mut cx = Context::from_waker(Waker::noop());
+            match out.poll_flush(&mut cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => {
+                    out.writer = None;
+                    drop(out);
+                    self.wake.notify_one();
+                    return false;
+                }
+                Poll::Pending => {
+                    drop(out);
+                    self.wake.notify_one();
+                }
+            }
+        }
+        true
+    }
+
+    /// Waits until there is a backlog (or a failure) for the task to handle.
+    pub async fn backlog(&self) {
+        loop {
+            {
+                let out = self.out();
+                if !out.queue.is_empty() || out.dropped > 0 || out.writer.is_none() {
+                    return;
+                }
+            }
+            self.wake.notified().await;
+        }
+    }
+
+    /// Drains the backlog, waiting for the socket as needed.
+    pub async fn flush(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.out().poll_flush(cx)).await
+    }
+
+    /// Moves the listener to another layer; its old shard forgets it at its next frame.
+    pub fn set_layer(&self, layer: usize) {
+        self.layer.store(layer, Ordering::Relaxed);
+    }
+
+    /// Ends the listener: nothing more is written, and the connection's write half is dropped.
+    pub fn close(&self) -> Option<Writer> {
+        let mut out = self.out();
+        out.queue.clear();
+        out.queued_frames = 0;
+        out.writer.take()
+    }
+
+    /// Frames and notices waiting (for tests and stats).
+    pub fn backlog_len(&self) -> usize {
+        self.out().queue.len()
+    }
+}
+
+enum Cmd {
+    Frame(Bytes),
+    Add(Arc<Listener>),
+}
+
+struct Shard {
+    tx: mpsc::UnboundedSender<Cmd>,
+    /// Listeners it holds (added, not yet forgotten).
+    count: Arc<AtomicUsize>,
+}
+
+/// One layer's listeners.
+pub struct Fanout {
+    layer: usize,
+    shards: OnceLock<Vec<Shard>>,
+}
+
+impl Fanout {
+    pub fn new(layer: usize) -> Fanout {
+        Fanout {
+            layer,
+            shards: OnceLock::new(),
+        }
+    }
+
+    /// The shard tasks, started with the first listener (a room nobody listens to over the
+    /// media path has none).
+    fn shards(&self) -> &[Shard] {
+        self.shards.get_or_init(|| {
+            let n = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+            (0..n)
+                .map(|_| {
+                    let (tx, rx) = mpsc::unbounded_channel();
+                    let count = Arc::new(AtomicUsize::new(0));
+                    tokio::spawn(run_shard(rx, count.clone(), self.layer));
+                    Shard { tx, count }
+                })
+                .collect()
+        })
+    }
+
+    /// Adds a listener to the least loaded shard. Callers hold the room's relay lock, so the
+    /// listener gets exactly the frames sent after its replay.
+    pub fn add(&self, listener: Arc<Listener>) {
+        let shards = self.shards();
+        if let Some(s) = shards
+            .iter()
+            .min_by_key(|s| s.count.load(Ordering::Relaxed))
+        {
+            s.count.fetch_add(1, Ordering::Relaxed);
+            let _ = s.tx.send(Cmd::Add(listener));
+        }
+    }
+
+    /// Whether any listener may be here (cheap; lets a caller skip framing).
+    pub fn has_listeners(&self) -> bool {
+        self.shards
+            .get()
+            .is_some_and(|s| s.iter().any(|s| s.count.load(Ordering::Relaxed) > 0))
+    }
+
+    /// Sends framed bytes to every listener of the layer, in order with earlier sends. Never
+    /// waits.
+    pub fn send(&self, framed: Bytes) {
+        if let Some(shards) = self.shards.get() {
+            for s in shards {
+                if s.count.load(Ordering::Relaxed) > 0 {
+                    let _ = s.tx.send(Cmd::Frame(framed.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Most frames a shard writes to a listener in one write when it is behind.
+const MAX_BATCH: usize = 16;
+
+async fn run_shard(mut rx: mpsc::UnboundedReceiver<Cmd>, count: Arc<AtomicUsize>, layer: usize) {
+    let mut listeners: Vec<Arc<Listener>> = Vec::new();
+    let mut waiting: Vec<Bytes> = Vec::new();
+    // Writes what is waiting to every listener still on this layer, forgetting the others.
+    let write = |listeners: &mut Vec<Arc<Listener>>, waiting: &mut Vec<Bytes>| {
+        let bytes = match waiting.len() {
+            0 => return,
+            1 => waiting[0].clone(),
+            _ => Bytes::from(waiting.concat()),
+        };
+        let frames = waiting.len();
+        waiting.clear();
+        let before = listeners.len();
+        listeners.retain(|l| l.layer.load(Ordering::Relaxed) == layer && l.offer(&bytes, frames));
+        count.fetch_sub(before - listeners.len(), Ordering::Relaxed);
+    };
+    while let Some(first) = rx.recv().await {
+        let mut next = Some(first);
+        while let Some(cmd) = next {
+            match cmd {
+                Cmd::Frame(b) => {
+                    waiting.push(b);
+                    if waiting.len() == MAX_BATCH {
+                        write(&mut listeners, &mut waiting);
+                    }
+                }
+                // Frames before an add are not the newcomer's (its replay had them).
+                Cmd::Add(l) => {
+                    write(&mut listeners, &mut waiting);
+                    listeners.push(l);
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        write(&mut listeners, &mut waiting);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    /// Reads `n` framed messages back from a duplex pipe: (opcode, payload).
+    /// `buf` keeps bytes of frames not yet whole between calls.
+    async fn read_frames(
+        r: &mut tokio::io::DuplexStream,
+        buf: &mut Vec<u8>,
+        n: usize,
+    ) -> Vec<(u8, Vec<u8>)> {
+        let mut got = Vec::new();
+        loop {
+            while got.len() < n {
+                let mut cur = io::Cursor::new(&buf[..]);
+                let Some((h, len)) =
+                    tungstenite::protocol::frame::FrameHeader::parse(&mut cur).unwrap()
+                else {
+                    break;
+                };
+                let start = cur.position() as usize;
+                let end = start + len as usize;
+                if buf.len() < end {
+                    break;
+                }
+                got.push((u8::from(h.opcode), buf[start..end].to_vec()));
+                buf.drain(..end);
+            }
+            if got.len() == n {
+                break;
+            }
+            let mut chunk = [0u8; 4096];
+            let k = tokio::time::timeout(std::time::Duration::from_secs(5), r.read(&mut chunk))
+                .await
+                .expect("data within 5 s")
+                .unwrap();
+            assert!(k > 0, "pipe closed after {got:?}");
+            buf.extend_from_slice(&chunk[..k]);
+        }
+        got
+    }
+
+    /// A listener whose socket takes nothing keeps at most `cap` frames; when it reads again it
+    /// gets the frame it was half-way through, a notice of what it lost, and the newest
+    /// frames, in order. A listener beside it got every frame meanwhile.
+    #[tokio::test]
+    async fn a_stuck_listener_drops_its_oldest_frames_and_slows_no_one() {
+        let fan = Fanout::new(0);
+        // 64 bytes of pipe: the stuck listener's socket fills during the first frames.
+        let (slow_w, mut slow_r) = tokio::io::duplex(64);
+        let (fast_w, mut fast_r) = tokio::io::duplex(1 << 20);
+        let slow = Arc::new(Listener::new(Box::new(slow_w), 3, 0));
+        let fast = Arc::new(Listener::new(Box::new(fast_w), 3, 0));
+        fan.add(slow.clone());
+        fan.add(fast.clone());
+        for i in 0..20u8 {
+            fan.send(crate::rooms::ws::binary(&[i; 40]));
+            // One frame per shard round (this runtime has one thread: the shard runs now).
+            tokio::task::yield_now().await;
+        }
+        let fast_got = read_frames(&mut fast_r, &mut Vec::new(), 20).await;
+        assert_eq!(
+            fast_got.iter().map(|(_, p)| p[0]).collect::<Vec<_>>(),
+            (0..20).collect::<Vec<_>>()
+        );
+        assert!(slow.backlog_len() <= 3, "bounded: {}", slow.backlog_len());
+        // The slow listener's task drains when its socket reads again.
+        let drain = tokio::spawn({
+            let slow = slow.clone();
+            async move {
+                slow.backlog().await;
+                slow.flush().await
+            }
+        });
+        let mut frames = Vec::new();
+        let mut dropped = 0;
+        let mut buf = Vec::new();
+        while frames.last() != Some(&19) {
+            for (op, p) in read_frames(&mut slow_r, &mut buf, 1).await {
+                match op {
+                    2 => frames.push(p[0]),
+                    1 => match serde_json::from_slice::<Notice>(&p).unwrap() {
+                        Notice::Dropped { frames } => dropped += frames,
+                        other => panic!("unexpected {other:?}"),
+                    },
+                    other => panic!("opcode {other}"),
+                }
+            }
+        }
+        drain.await.unwrap().unwrap();
+        assert!(dropped > 0, "the stuck listener was told: {frames:?}");
+        assert_eq!(frames.len() as u64 + dropped, 20, "{frames:?} + {dropped}");
+        // The cap counts the frame being written: it and the two newest are kept.
+        assert!(frames.ends_with(&[18, 19]), "newest kept: {frames:?}");
+        assert!(frames.windows(2).all(|w| w[0] < w[1]), "{frames:?}");
+    }
+
+    /// Frames waiting when the shard wakes go out in one write, and arrive whole and in order.
+    #[tokio::test]
+    async fn frames_waiting_together_go_out_together_in_order() {
+        let fan = Fanout::new(0);
+        let (w, mut r) = tokio::io::duplex(1 << 20);
+        fan.add(Arc::new(Listener::new(Box::new(w), 64, 0)));
+        for i in 0..40u8 {
+            fan.send(crate::rooms::ws::binary(&[i; 100]));
+        }
+        let got = read_frames(&mut r, &mut Vec::new(), 40).await;
+        assert!(got.iter().all(|(op, p)| *op == 2 && p.len() == 100));
+        assert_eq!(
+            got.iter().map(|(_, p)| p[0]).collect::<Vec<_>>(),
+            (0..40).collect::<Vec<_>>()
+        );
+    }
+
+    /// The backlog's bound counts audio frames, whatever the chunks: a full backlog drops
+    /// whole chunks of audio, oldest first, never the one being written and never a notice.
+    #[test]
+    fn the_bound_counts_frames_and_keeps_notices() {
+        let (w, _r) = tokio::io::duplex(1);
+        let l = Listener::new(Box::new(w), 4, 0);
+        let mut out = l.out();
+        let chunk = |tag: u8, frames| Chunk {
+            bytes: Bytes::from(vec![tag]),
+            frames,
+        };
+        out.written = 1; // the head is half written
+        out.push(chunk(1, 1));
+        out.push(chunk(2, 0)); // a pong
+        out.push(chunk(3, 2));
+        assert_eq!(out.queued_frames, 3);
+        out.push(chunk(4, 3)); // 6 > 4: drops 3 (2 frames) after the head, keeps the pong
+        let tags: Vec<u8> = out.queue.iter().map(|c| c.bytes[0]).collect();
+        assert_eq!(tags, [1, 2, 4]);
+        assert_eq!((out.queued_frames, out.dropped), (4, 2));
+        out.push(chunk(5, 1)); // drops 4 whole (3 frames); the head stays
+        let tags: Vec<u8> = out.queue.iter().map(|c| c.bytes[0]).collect();
+        assert_eq!(tags, [1, 2, 5]);
+        assert_eq!((out.queued_frames, out.dropped), (2, 5));
+    }
+
+    /// A listener that moved to another layer or left is forgotten by its shard.
+    #[tokio::test]
+    async fn moved_and_closed_listeners_are_forgotten() {
+        let fan = Fanout::new(0);
+        let (w, _r) = tokio::io::duplex(1 << 16);
+        let l = Arc::new(Listener::new(Box::new(w), 3, 0));
+        fan.add(l.clone());
+        assert!(fan.has_listeners());
+        l.set_layer(1);
+        fan.send(crate::rooms::ws::binary(b"x"));
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while fan.has_listeners() {
+            assert!(std::time::Instant::now() < until, "forgotten");
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(l.backlog_len(), 0, "nothing written after the move");
+        let (w2, _r2) = tokio::io::duplex(1 << 16);
+        let l2 = Arc::new(Listener::new(Box::new(w2), 3, 0));
+        fan.add(l2.clone());
+        assert!(l2.close().is_some());
+        fan.send(crate::rooms::ws::binary(b"y"));
+        while fan.has_listeners() {
+            assert!(std::time::Instant::now() < until, "closed one forgotten");
+            tokio::task::yield_now().await;
+        }
+    }
+}
