@@ -28,7 +28,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 32)]
     pub clients: usize,
     /// Guest counts for the room fan-out benchmark.
-    #[arg(long, value_delimiter = ',', default_value = "500,1000,2000,5000")]
+    #[arg(long, value_delimiter = ',', default_value = "500,1000,2000,3000,5000")]
     pub room_guests: Vec<usize>,
     /// Run only the room benchmarks.
     #[arg(long)]

@@ -1,17 +1,16 @@
 //! `tonearm loadtest`: opens many guest connections from one process (each a Socket.IO
-//! connection plus a media path, a few KB and two small tasks per guest), joins them to a live
-//! room, and reports the relay delay (server receipt → guest arrival) with frames lost, next
-//! to the server's CPU and RSS read from its `/metrics`.
+//! connection plus a media path), joins them to a live room, and reports the relay delay
+//! (server receipt → guest arrival) with frames lost, next to the server's CPU and RSS read
+//! from its `/metrics`. Media paths are read by a few event-loop threads (`fanin`), so the
+//! tester stays light next to the server it measures.
 
+use super::fanin::{self, FanIn, Seen};
 use super::{connect, http_get, metric, quantile};
 use anyhow::{bail, Context};
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tonearm_rooms::media::{self, MediaMessage};
-use tonearm_rooms::wire::Notice;
-use tonearm_rooms::Quality;
 
 #[derive(Debug, clap::Args)]
 pub struct LoadtestArgs {
@@ -33,73 +32,35 @@ pub struct LoadtestArgs {
     /// Socket.IO events).
     #[arg(long, default_value = "media")]
     pub transport: String,
-}
-
-/// Where a guest's frames come from.
-enum Feed {
-    Media(Box<media::MediaStream>),
-    Socket(tonearm_rooms::sio::Client),
-}
-
-/// A frame's place and server receipt time, from either transport.
-enum Got {
-    Frame { seq: u64, server_time: f64 },
-    Dropped(u64),
-    Other,
-    End,
-}
-
-impl Feed {
-    async fn next(&mut self) -> anyhow::Result<Got> {
-        Ok(match self {
-            Feed::Media(s) => match s.next().await {
-                Some(Ok(MediaMessage::Frame(f))) => Got::Frame {
-                    seq: f.seq,
-                    server_time: f.server_time,
-                },
-                Some(Ok(MediaMessage::Notice(Notice::Dropped { frames }))) => Got::Dropped(frames),
-                Some(Ok(_)) => Got::Other,
-                Some(Err(e)) => return Err(e.into()),
-                None => Got::End,
-            },
-            Feed::Socket(c) => match c.events.recv().await {
-                Some(ev) if ev.name == "broadcast:audio" => Got::Frame {
-                    seq: ev.data["seq"].as_u64().unwrap_or(0),
-                    server_time: ev.data["serverTime"].as_f64().unwrap_or(f64::NAN),
-                },
-                Some(_) => Got::Other,
-                None => Got::End,
-            },
-        })
-    }
-}
-
-/// What one guest saw while measuring.
-#[derive(Default)]
-struct Seen {
-    /// From starting to connect to the first frame.
-    join_to_first_ms: Option<f64>,
-    delays_ms: Vec<f32>,
-    frames: u64,
-    lost: u64,
-    dropped: u64,
+    /// Threads reading the media paths.
+    #[arg(long, default_value_t = 1)]
+    pub reader_threads: usize,
+    /// Media-path readers read every this many ms (0: at each arrival). Delays are timed at
+    /// the read, so a tick overstates them by up to its length.
+    #[arg(long, default_value_t = 2.0)]
+    pub reader_tick_ms: f64,
 }
 
 /// Shared between the guests and the conductor.
 struct Run {
     target: super::RoomTarget,
     offset_ms: f64,
-    measuring: AtomicBool,
+    measuring: Arc<AtomicBool>,
     stop: tokio::sync::watch::Receiver<bool>,
     gate: tokio::sync::Semaphore,
     connected: AtomicUsize,
     failed: AtomicUsize,
+    /// Guests take audio on the media path (else as `broadcast:audio` events).
     media: bool,
+    /// The media-path readers, until the conductor stops them.
+    readers: Mutex<Option<FanIn>>,
 }
 
+/// One guest: joins, hands its media path to the readers (or reads events itself), and stays
+/// connected until the end. Returns what it saw itself (events only).
 async fn guest(run: Arc<Run>) -> anyhow::Result<Seen> {
     let clock = tonearm_rooms::clock::LocalClock::new(0.0);
-    let (emitter, mut feed, began) = {
+    let mut g = {
         let _permit = run.gate.acquire().await?;
         let began = clock.now_ms();
         let joined = async {
@@ -111,28 +72,23 @@ async fn guest(run: Arc<Run>) -> anyhow::Result<Seen> {
                 run.media,
             )
             .await?;
-            let emitter = g.client.emitter.clone();
-            let feed = if run.media {
-                let s = media::connect(
-                    &run.target.server,
-                    &run.target.room,
-                    &g.token,
-                    Quality::High,
-                )
-                .await?;
-                // This guest reads no events; dropping them leaves pings answered.
-                drop(g);
-                Feed::Media(Box::new(s))
-            } else {
-                Feed::Socket(g.client)
-            };
-            anyhow::Ok((emitter, feed))
+            if run.media {
+                let path =
+                    fanin::open(&run.target.server, &run.target.room, &g.token, began).await?;
+                run.readers
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("readers poisoned"))?
+                    .as_mut()
+                    .context("the run is over")?
+                    .add(path)?;
+            }
+            anyhow::Ok((g, began))
         }
         .await;
         match joined {
-            Ok((e, f)) => {
+            Ok(g) => {
                 run.connected.fetch_add(1, Ordering::Relaxed);
-                (e, f, began)
+                g
             }
             Err(e) => {
                 run.failed.fetch_add(1, Ordering::Relaxed);
@@ -140,40 +96,40 @@ async fn guest(run: Arc<Run>) -> anyhow::Result<Seen> {
             }
         }
     };
+    let (guest, began) = &mut g;
     let mut seen = Seen::default();
     let mut stop = run.stop.clone();
     let mut next_seq = None;
-    let mut told = 0u64;
     loop {
         tokio::select! {
             _ = stop.changed() => break,
-            got = feed.next() => match got? {
-                Got::Frame { seq, server_time } => {
+            ev = guest.client.events.recv() => match ev {
+                // Media-path guests read no events; the client still answers pings.
+                Some(ev) if ev.name == "broadcast:audio" && !run.media => {
                     let now = clock.now_ms();
-                    seen.join_to_first_ms.get_or_insert(now - began);
+                    if seen.join_to_first_ms.is_empty() {
+                        seen.join_to_first_ms.push(now - *began);
+                    }
+                    let seq = ev.data["seq"].as_u64().unwrap_or(0);
                     if run.measuring.load(Ordering::Relaxed) {
                         seen.frames += 1;
+                        let server_time = ev.data["serverTime"].as_f64().unwrap_or(f64::NAN);
                         seen.delays_ms.push((now + run.offset_ms - server_time) as f32);
                         if let Some(want) = next_seq {
-                            // A gap the server told us about is counted as dropped, not lost.
-                            seen.lost += seq.saturating_sub(want).saturating_sub(told);
+                            seen.lost += seq.saturating_sub(want);
                         }
                     }
                     next_seq = Some(seq + 1);
-                    told = 0;
                 }
-                Got::Dropped(frames) => {
-                    told += frames;
-                    if run.measuring.load(Ordering::Relaxed) {
-                        seen.dropped += frames;
-                    }
+                Some(_) => {}
+                None => {
+                    seen.ended += 1;
+                    break;
                 }
-                Got::Other => {}
-                Got::End => break,
             },
         }
     }
-    emitter.close();
+    guest.client.emitter.close();
     Ok(seen)
 }
 
@@ -192,20 +148,33 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
         "socket" => false,
         other => bail!("--transport is media or socket, not {other:?}"),
     };
+    if args.reader_threads == 0 {
+        bail!("--reader-threads must be at least 1");
+    }
     let mut probe = connect(&args.target.server, 0.0).await?;
     let est = probe.sync_clock(12).await?;
     probe.client.emitter.close();
     let (_, rss_before) = server_usage(&args.target.server).await?;
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let fanin = if media {
+        let tick = Duration::try_from_secs_f64(args.reader_tick_ms / 1000.0)
+            .context("--reader-tick-ms must be a number of ms ≥ 0")?;
+        Some(FanIn::start(args.reader_threads, tick, est.offset_ms)?)
+    } else {
+        None
+    };
     let run = Arc::new(Run {
         target: args.target.clone(),
         offset_ms: est.offset_ms,
-        measuring: AtomicBool::new(false),
+        measuring: fanin
+            .as_ref()
+            .map_or_else(|| Arc::new(AtomicBool::new(false)), |f| f.measuring.clone()),
         stop,
         gate: tokio::sync::Semaphore::new(args.connect_batch.max(1)),
         connected: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
         media,
+        readers: Mutex::new(fanin),
     });
     let began = Instant::now();
     let tasks: Vec<_> = (0..args.guests)
@@ -235,9 +204,13 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
     run.measuring.store(false, Ordering::Relaxed);
     let wall = t0.elapsed().as_secs_f64();
     let (cpu1, rss_during) = server_usage(&args.target.server).await?;
+    // The readers stop first, so no guest's hang-up counts as a stream that ended early.
+    let readers = run.readers.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let mut all = match readers {
+        Some(r) => r.finish()?,
+        None => Seen::default(),
+    };
     let _ = stop_tx.send(true);
-    let mut all = Seen::default();
-    let mut firsts = Vec::new();
     let mut first_error = None;
     for t in tasks {
         let s = match t.await? {
@@ -247,12 +220,14 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
                 continue;
             }
         };
-        firsts.extend(s.join_to_first_ms);
+        all.join_to_first_ms.extend(s.join_to_first_ms);
         all.delays_ms.extend(s.delays_ms);
         all.frames += s.frames;
         all.lost += s.lost;
         all.dropped += s.dropped;
+        all.ended += s.ended;
     }
+    let mut firsts = std::mem::take(&mut all.join_to_first_ms);
     let mut d: Vec<f64> = all.delays_ms.iter().map(|&x| f64::from(x)).collect();
     d.sort_by(f64::total_cmp);
     let n = (args.guests - failed).max(1) as f64;
@@ -274,6 +249,9 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
                               "max": d.last().copied().unwrap_or(f64::NAN) },
             "framesLost": all.lost,
             "framesDropped": all.dropped,
+            "streamsEnded": all.ended,
+            "readerThreads": args.reader_threads,
+            "readerTickMs": args.reader_tick_ms,
             "serverCpuPercent": (cpu1 - cpu0) / wall * 100.0,
             "serverRssBytes": rss_during,
             "serverRssPerGuestBytes": (rss_during - rss_before) / n,

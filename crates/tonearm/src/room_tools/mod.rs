@@ -2,6 +2,7 @@
 //! test tools. They speak the protocol of `docs/rooms.md` through `tonearm_rooms`.
 
 pub mod broadcast;
+pub mod fanin;
 pub mod listen;
 pub mod loadtest;
 
