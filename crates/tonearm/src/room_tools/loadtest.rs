@@ -37,7 +37,7 @@ pub struct LoadtestArgs {
     pub reader_threads: usize,
     /// Media-path readers read every this many ms (0: at each arrival). Delays are timed at
     /// the read, so a tick overstates them by up to its length.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = 0.0)]
     pub reader_tick_ms: f64,
 }
 
