@@ -63,11 +63,12 @@ impl Out {
                     frames: 0,
                 });
             }
-            let Some(head) = self.queue.front() else {
-                return Poll::Ready(Ok(()));
-            };
+            // A listener whose connection failed has nothing to drain, whatever is queued.
             let Some(w) = self.writer.as_mut() else {
                 return Poll::Ready(Err(io::ErrorKind::NotConnected.into()));
+            };
+            let Some(head) = self.queue.front() else {
+                return Poll::Ready(Ok(()));
             };
             match Pin::new(w).poll_write(cx, &head.bytes[self.written..]) {
                 Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
@@ -115,12 +116,13 @@ pub struct Listener {
     out: Mutex<Out>,
     /// Tells the listener's task there is a backlog to drain, or that its socket failed.
     wake: Notify,
-    /// The layer it listens to now (`Quality::index`); a shard forgets listeners that moved.
-    layer: AtomicUsize,
+    /// Which subscription is current: each move to a layer starts a new one, and a shard
+    /// forgets a listener whose entry is not the current one (it moved away, perhaps back).
+    subscription: AtomicUsize,
 }
 
 impl Listener {
-    pub fn new(writer: Writer, cap: usize, layer: usize) -> Listener {
+    pub fn new(writer: Writer, cap: usize) -> Listener {
         Listener {
             out: Mutex::new(Out {
                 writer: Some(writer),
@@ -131,7 +133,7 @@ impl Listener {
                 cap: cap.max(1),
             }),
             wake: Notify::new(),
-            layer: AtomicUsize::new(layer),
+            subscription: AtomicUsize::new(0),
         }
     }
 
@@ -200,11 +202,6 @@ impl Listener {
         std::future::poll_fn(|cx| self.out().poll_flush(cx)).await
     }
 
-    /// Moves the listener to another layer; its old shard forgets it at its next frame.
-    pub fn set_layer(&self, layer: usize) {
-        self.layer.store(layer, Ordering::Relaxed);
-    }
-
     /// Ends the listener: nothing more is written, and the connection's write half is dropped.
     pub fn close(&self) -> Option<Writer> {
         let mut out = self.out();
@@ -221,7 +218,7 @@ impl Listener {
 
 enum Cmd {
     Frame(Bytes),
-    Add(Arc<Listener>),
+    Add(Arc<Listener>, usize),
 }
 
 struct Shard {
@@ -231,17 +228,14 @@ struct Shard {
 }
 
 /// One layer's listeners.
+#[derive(Default)]
 pub struct Fanout {
-    layer: usize,
     shards: OnceLock<Vec<Shard>>,
 }
 
 impl Fanout {
-    pub fn new(layer: usize) -> Fanout {
-        Fanout {
-            layer,
-            shards: OnceLock::new(),
-        }
+    pub fn new() -> Fanout {
+        Fanout::default()
     }
 
     /// The shard tasks, started with the first listener (a room nobody listens to over the
@@ -253,23 +247,25 @@ impl Fanout {
                 .map(|_| {
                     let (tx, rx) = mpsc::unbounded_channel();
                     let count = Arc::new(AtomicUsize::new(0));
-                    tokio::spawn(run_shard(rx, count.clone(), self.layer));
+                    tokio::spawn(run_shard(rx, count.clone()));
                     Shard { tx, count }
                 })
                 .collect()
         })
     }
 
-    /// Adds a listener to the least loaded shard. Callers hold the room's relay lock, so the
+    /// Adds a listener to the least loaded shard, ending its previous subscription (its old
+    /// shard forgets it at its next frame). Callers hold the room's relay lock, so the
     /// listener gets exactly the frames sent after its replay.
     pub fn add(&self, listener: Arc<Listener>) {
+        let subscription = listener.subscription.fetch_add(1, Ordering::Relaxed) + 1;
         let shards = self.shards();
         if let Some(s) = shards
             .iter()
             .min_by_key(|s| s.count.load(Ordering::Relaxed))
         {
             s.count.fetch_add(1, Ordering::Relaxed);
-            let _ = s.tx.send(Cmd::Add(listener));
+            let _ = s.tx.send(Cmd::Add(listener, subscription));
         }
     }
 
@@ -296,11 +292,12 @@ impl Fanout {
 /// Most frames a shard writes to a listener in one write when it is behind.
 const MAX_BATCH: usize = 16;
 
-async fn run_shard(mut rx: mpsc::UnboundedReceiver<Cmd>, count: Arc<AtomicUsize>, layer: usize) {
-    let mut listeners: Vec<Arc<Listener>> = Vec::new();
+async fn run_shard(mut rx: mpsc::UnboundedReceiver<Cmd>, count: Arc<AtomicUsize>) {
+    // Each with the subscription it was added for.
+    let mut listeners: Vec<(Arc<Listener>, usize)> = Vec::new();
     let mut waiting: Vec<Bytes> = Vec::new();
-    // Writes what is waiting to every listener still on this layer, forgetting the others.
-    let write = |listeners: &mut Vec<Arc<Listener>>, waiting: &mut Vec<Bytes>| {
+    // Writes what is waiting to every listener still subscribed here, forgetting the others.
+    let write = |listeners: &mut Vec<(Arc<Listener>, usize)>, waiting: &mut Vec<Bytes>| {
         let bytes = match waiting.len() {
             0 => return,
             1 => waiting[0].clone(),
@@ -309,7 +306,9 @@ async fn run_shard(mut rx: mpsc::UnboundedReceiver<Cmd>, count: Arc<AtomicUsize>
         let frames = waiting.len();
         waiting.clear();
         let before = listeners.len();
-        listeners.retain(|l| l.layer.load(Ordering::Relaxed) == layer && l.offer(&bytes, frames));
+        listeners.retain(|(l, sub)| {
+            l.subscription.load(Ordering::Relaxed) == *sub && l.offer(&bytes, frames)
+        });
         count.fetch_sub(before - listeners.len(), Ordering::Relaxed);
     };
     while let Some(first) = rx.recv().await {
@@ -323,9 +322,9 @@ async fn run_shard(mut rx: mpsc::UnboundedReceiver<Cmd>, count: Arc<AtomicUsize>
                     }
                 }
                 // Frames before an add are not the newcomer's (its replay had them).
-                Cmd::Add(l) => {
+                Cmd::Add(l, sub) => {
                     write(&mut listeners, &mut waiting);
-                    listeners.push(l);
+                    listeners.push((l, sub));
                 }
             }
             next = rx.try_recv().ok();
@@ -382,12 +381,12 @@ mod tests {
     /// frames, in order. A listener beside it got every frame meanwhile.
     #[tokio::test]
     async fn a_stuck_listener_drops_its_oldest_frames_and_slows_no_one() {
-        let fan = Fanout::new(0);
+        let fan = Fanout::new();
         // 64 bytes of pipe: the stuck listener's socket fills during the first frames.
         let (slow_w, mut slow_r) = tokio::io::duplex(64);
         let (fast_w, mut fast_r) = tokio::io::duplex(1 << 20);
-        let slow = Arc::new(Listener::new(Box::new(slow_w), 3, 0));
-        let fast = Arc::new(Listener::new(Box::new(fast_w), 3, 0));
+        let slow = Arc::new(Listener::new(Box::new(slow_w), 3));
+        let fast = Arc::new(Listener::new(Box::new(fast_w), 3));
         fan.add(slow.clone());
         fan.add(fast.clone());
         for i in 0..20u8 {
@@ -435,9 +434,9 @@ mod tests {
     /// Frames waiting when the shard wakes go out in one write, and arrive whole and in order.
     #[tokio::test]
     async fn frames_waiting_together_go_out_together_in_order() {
-        let fan = Fanout::new(0);
+        let fan = Fanout::new();
         let (w, mut r) = tokio::io::duplex(1 << 20);
-        fan.add(Arc::new(Listener::new(Box::new(w), 64, 0)));
+        fan.add(Arc::new(Listener::new(Box::new(w), 64)));
         for i in 0..40u8 {
             fan.send(crate::rooms::ws::binary(&[i; 100]));
         }
@@ -454,7 +453,7 @@ mod tests {
     #[test]
     fn the_bound_counts_frames_and_keeps_notices() {
         let (w, _r) = tokio::io::duplex(1);
-        let l = Listener::new(Box::new(w), 4, 0);
+        let l = Listener::new(Box::new(w), 4);
         let mut out = l.out();
         let chunk = |tag: u8, frames| Chunk {
             bytes: Bytes::from(vec![tag]),
@@ -475,28 +474,32 @@ mod tests {
         assert_eq!((out.queued_frames, out.dropped), (2, 5));
     }
 
-    /// A listener that moved to another layer or left is forgotten by its shard.
+    /// A listener that moved to another layer (and back) gets each frame once, from where it
+    /// is now; one that left is forgotten.
     #[tokio::test]
     async fn moved_and_closed_listeners_are_forgotten() {
-        let fan = Fanout::new(0);
-        let (w, _r) = tokio::io::duplex(1 << 16);
-        let l = Arc::new(Listener::new(Box::new(w), 3, 0));
-        fan.add(l.clone());
-        assert!(fan.has_listeners());
-        l.set_layer(1);
-        fan.send(crate::rooms::ws::binary(b"x"));
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while fan.has_listeners() {
-            assert!(std::time::Instant::now() < until, "forgotten");
+        let (high, low) = (Fanout::new(), Fanout::new());
+        let (w, mut r) = tokio::io::duplex(1 << 16);
+        let l = Arc::new(Listener::new(Box::new(w), 3));
+        high.add(l.clone());
+        low.add(l.clone());
+        high.add(l.clone());
+        for (fan, tag) in [(&high, b'x'), (&low, b'y'), (&high, b'z')] {
+            fan.send(crate::rooms::ws::binary(&[tag]));
             tokio::task::yield_now().await;
         }
-        assert_eq!(l.backlog_len(), 0, "nothing written after the move");
-        let (w2, _r2) = tokio::io::duplex(1 << 16);
-        let l2 = Arc::new(Listener::new(Box::new(w2), 3, 0));
-        fan.add(l2.clone());
-        assert!(l2.close().is_some());
-        fan.send(crate::rooms::ws::binary(b"y"));
-        while fan.has_listeners() {
+        let mut buf = Vec::new();
+        let got = read_frames(&mut r, &mut buf, 2).await;
+        assert_eq!(got, [(2, b"x".to_vec()), (2, b"z".to_vec())]);
+        assert!(buf.is_empty(), "nothing more: {buf:?}");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while low.has_listeners() {
+            assert!(std::time::Instant::now() < until, "the old layer forgot it");
+            tokio::task::yield_now().await;
+        }
+        assert!(l.close().is_some());
+        high.send(crate::rooms::ws::binary(b"w"));
+        while high.has_listeners() {
             assert!(std::time::Instant::now() < until, "closed one forgotten");
             tokio::task::yield_now().await;
         }

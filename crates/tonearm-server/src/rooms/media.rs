@@ -34,7 +34,6 @@ async fn subscribe(room: &Room, listener: &Arc<Listener>, q: Quality, replay: bo
             .unwrap_or_default();
         listener.queue(ring.iter().map(|b| ws::binary(b)));
     }
-    listener.set_layer(q.index());
     room.media[q.index()].add(listener.clone());
 }
 
@@ -52,7 +51,7 @@ where
 {
     metrics::gauge!("tonearm_room_media_listeners").increment(1.0);
     let (mut rd, wr) = tokio::io::split(io);
-    let listener = Arc::new(Listener::new(Box::new(wr), room.media_cap, quality.index()));
+    let listener = Arc::new(Listener::new(Box::new(wr), room.media_cap));
     let mut quality = quality;
     subscribe(&room, &listener, quality, true).await;
     let mut frames = ClientFrames::new(MAX_CLIENT_FRAME);

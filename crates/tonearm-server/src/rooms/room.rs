@@ -185,7 +185,7 @@ impl Room {
                 empty_since: Some(Instant::now()),
             }),
             relay: tokio::sync::Mutex::new(()),
-            media: [Fanout::new(0), Fanout::new(1)],
+            media: [Fanout::new(), Fanout::new()],
             media_cap: media_queue_frames.max(1),
         }
     }
