@@ -36,6 +36,18 @@ pub struct Seen {
     pub ended: u64,
 }
 
+impl Seen {
+    /// Adds what another reader (or guest) saw.
+    pub fn absorb(&mut self, other: Seen) {
+        self.join_to_first_ms.extend(other.join_to_first_ms);
+        self.delays_ms.extend(other.delays_ms);
+        self.frames += other.frames;
+        self.lost += other.lost;
+        self.dropped += other.dropped;
+        self.ended += other.ended;
+    }
+}
+
 /// An open media path, handshake done, ready to hand to a reader.
 pub struct Path {
     stream: std::net::TcpStream,
@@ -171,12 +183,7 @@ impl FanIn {
             let s = t
                 .join()
                 .map_err(|_| anyhow::anyhow!("a reader thread panicked"))??;
-            all.join_to_first_ms.extend(s.join_to_first_ms);
-            all.delays_ms.extend(s.delays_ms);
-            all.frames += s.frames;
-            all.lost += s.lost;
-            all.dropped += s.dropped;
-            all.ended += s.ended;
+            all.absorb(s);
         }
         Ok(all)
     }

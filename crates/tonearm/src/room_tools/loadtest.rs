@@ -220,12 +220,7 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
                 continue;
             }
         };
-        all.join_to_first_ms.extend(s.join_to_first_ms);
-        all.delays_ms.extend(s.delays_ms);
-        all.frames += s.frames;
-        all.lost += s.lost;
-        all.dropped += s.dropped;
-        all.ended += s.ended;
+        all.absorb(s);
     }
     let mut firsts = std::mem::take(&mut all.join_to_first_ms);
     let mut d: Vec<f64> = all.delays_ms.iter().map(|&x| f64::from(x)).collect();
