@@ -210,8 +210,9 @@ impl Listener {
         out.writer.take()
     }
 
-    /// Frames and notices waiting (for tests and stats).
-    pub fn backlog_len(&self) -> usize {
+    /// Messages waiting.
+    #[cfg(test)]
+    fn backlog_len(&self) -> usize {
         self.out().queue.len()
     }
 }

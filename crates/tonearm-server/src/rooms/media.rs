@@ -9,6 +9,7 @@ use super::audio::Quality;
 use super::fanout::{notice, Listener};
 use super::room::Room;
 use super::ws::{self, ClientFrames, ClientMessage};
+use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -37,30 +38,25 @@ async fn subscribe(room: &Room, listener: &Arc<Listener>, q: Quality, replay: bo
     room.media[q.index()].add(listener.clone());
 }
 
-/// What happened on the listener's side of the connection.
-enum Heard {
-    Bytes(usize),
-    Gone,
-}
-
 /// Streams the room's audio to one listener over an upgraded connection until it leaves the
 /// room (`left`), closes, hangs up or stops reading for [`WRITE_LIMIT`].
-pub async fn serve<S>(room: Arc<Room>, left: CancellationToken, quality: Quality, io: S)
+pub async fn serve<S>(room: Arc<Room>, left: CancellationToken, mut quality: Quality, io: S)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     metrics::gauge!("tonearm_room_media_listeners").increment(1.0);
     let (mut rd, wr) = tokio::io::split(io);
     let listener = Arc::new(Listener::new(Box::new(wr), room.media_cap));
-    let mut quality = quality;
     subscribe(&room, &listener, quality, true).await;
     let mut frames = ClientFrames::new(MAX_CLIENT_FRAME);
     let mut buf = [0u8; 256];
-    let goodbye = 'serve: loop {
-        let heard = tokio::select! {
-            _ = left.cancelled() => break 'serve Some(Notice::Closed {
-                reason: "no longer in the room".into(),
-            }),
+    // The last messages, and whether to wait for the listener to answer our close.
+    let goodbye: Option<(Vec<Bytes>, bool)> = 'serve: loop {
+        let n = tokio::select! {
+            _ = left.cancelled() => {
+                let closed = Notice::Closed { reason: "no longer in the room".into() };
+                break 'serve Some((vec![notice(&closed), ws::close(CloseCode::Away)], true));
+            }
             drained = async {
                 listener.backlog().await;
                 tokio::time::timeout(WRITE_LIMIT, listener.flush()).await
@@ -70,12 +66,9 @@ where
                 _ => break 'serve None,
             },
             n = rd.read(&mut buf) => match n {
-                Ok(0) | Err(_) => Heard::Gone,
-                Ok(n) => Heard::Bytes(n),
+                Ok(0) | Err(_) => break 'serve None,
+                Ok(n) => n,
             },
-        };
-        let Heard::Bytes(n) = heard else {
-            break None;
         };
         frames.push(&buf[..n]);
         loop {
@@ -93,33 +86,31 @@ where
                 Ok(Some(ClientMessage::Ping(p))) if p.len() <= 125 => {
                     listener.queue([ws::pong(&p)]);
                 }
+                // The listener's close, answered; nothing more to wait for.
                 Ok(Some(ClientMessage::Close)) => {
-                    listener.queue([ws::close(CloseCode::Normal)]);
-                    let _ = tokio::time::timeout(Duration::from_secs(1), listener.flush()).await;
-                    break 'serve None;
+                    break 'serve Some((vec![ws::close(CloseCode::Normal)], false));
                 }
                 Ok(Some(_)) => {}
+                // What follows a frame we cannot read cannot be read either: no waiting.
                 Err(e) => {
-                    listener.queue([
-                        notice(&Notice::Closed {
-                            reason: e.to_string(),
-                        }),
-                        ws::close(e.code()),
-                    ]);
-                    let _ = tokio::time::timeout(Duration::from_secs(1), listener.flush()).await;
-                    break 'serve None;
+                    let closed = Notice::Closed {
+                        reason: e.to_string(),
+                    };
+                    break 'serve Some((vec![notice(&closed), ws::close(e.code())], false));
                 }
             }
         }
     };
-    if let Some(n) = goodbye {
+    if let Some((last, wait_for_close)) = goodbye {
         let bye = async {
-            listener.queue([notice(&n), ws::close(CloseCode::Away)]);
+            listener.queue(last);
             listener.flush().await.ok()?;
             // Read what the listener already sent until it answers the close: a socket closed
             // with unread bytes is reset by the kernel, and a reset can destroy the notice
             // before the listener reads it.
-            let mut frames = ClientFrames::new(MAX_CLIENT_FRAME);
+            if !wait_for_close {
+                return Some(());
+            }
             loop {
                 let n = rd.read(&mut buf).await.ok()?;
                 if n == 0 {

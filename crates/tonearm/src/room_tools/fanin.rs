@@ -128,7 +128,6 @@ pub struct FanIn {
     senders: Vec<(mpsc::Sender<Path>, Arc<Waker>)>,
     next: usize,
     stop: Arc<AtomicBool>,
-    pub measuring: Arc<AtomicBool>,
     threads: Vec<std::thread::JoinHandle<anyhow::Result<Seen>>>,
 }
 
@@ -136,10 +135,14 @@ const WAKE: Token = Token(usize::MAX);
 
 impl FanIn {
     /// Starts `threads` readers, each reading what arrived every `tick` (zero: as it arrives).
-    /// `offset_ms` maps the local clock to the server's.
-    pub fn start(threads: usize, tick: Duration, offset_ms: f64) -> anyhow::Result<FanIn> {
+    /// Frames count while `measuring` is set; `offset_ms` maps the local clock to the server's.
+    pub fn start(
+        threads: usize,
+        tick: Duration,
+        offset_ms: f64,
+        measuring: Arc<AtomicBool>,
+    ) -> anyhow::Result<FanIn> {
         let stop = Arc::new(AtomicBool::new(false));
-        let measuring = Arc::new(AtomicBool::new(false));
         let mut senders = Vec::new();
         let mut handles = Vec::new();
         for i in 0..threads.max(1) {
@@ -158,7 +161,6 @@ impl FanIn {
             senders,
             next: 0,
             stop,
-            measuring,
             threads: handles,
         })
     }
@@ -172,12 +174,17 @@ impl FanIn {
         Ok(())
     }
 
-    /// Stops the readers and gathers what they saw.
-    pub fn finish(mut self) -> anyhow::Result<Seen> {
+    /// Tells the readers to stop.
+    fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
         for (_, w) in &self.senders {
-            w.wake()?;
+            let _ = w.wake();
         }
+    }
+
+    /// Stops the readers and gathers what they saw.
+    pub fn finish(mut self) -> anyhow::Result<Seen> {
+        self.stop();
         let mut all = Seen::default();
         for t in self.threads.drain(..) {
             let s = t
@@ -186,6 +193,12 @@ impl FanIn {
             all.absorb(s);
         }
         Ok(all)
+    }
+}
+
+impl Drop for FanIn {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

@@ -156,19 +156,23 @@ pub async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
     probe.client.emitter.close();
     let (_, rss_before) = server_usage(&args.target.server).await?;
     let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let measuring = Arc::new(AtomicBool::new(false));
     let fanin = if media {
         let tick = Duration::try_from_secs_f64(args.reader_tick_ms / 1000.0)
             .context("--reader-tick-ms must be a number of ms ≥ 0")?;
-        Some(FanIn::start(args.reader_threads, tick, est.offset_ms)?)
+        Some(FanIn::start(
+            args.reader_threads,
+            tick,
+            est.offset_ms,
+            measuring.clone(),
+        )?)
     } else {
         None
     };
     let run = Arc::new(Run {
         target: args.target.clone(),
         offset_ms: est.offset_ms,
-        measuring: fanin
-            .as_ref()
-            .map_or_else(|| Arc::new(AtomicBool::new(false)), |f| f.measuring.clone()),
+        measuring,
         stop,
         gate: tokio::sync::Semaphore::new(args.connect_batch.max(1)),
         connected: AtomicUsize::new(0),
