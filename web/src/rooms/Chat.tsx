@@ -70,7 +70,7 @@ export function Chat({ messages, error, refused, disabled, onSend }: ChatProps) 
           onKeyDown={(e) => {
             if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
               e.preventDefault();
-              if (onSend(draft)) setDraft("");
+              e.currentTarget.form?.requestSubmit();
             }
           }}
           aria-describedby={`${id}-count${error ? ` ${id}-err` : ""}`}

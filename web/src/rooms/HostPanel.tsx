@@ -1,7 +1,7 @@
 // The host's controls: pick a source (microphone, tab/system audio, a file, a library track),
 // go on air, and watch the room's figures (guests, bitrate, latency, guests' buffers).
 import { useEffect, useId, useState } from "react";
-import { currentSession, onSession } from "../api/client";
+import { useSession } from "../auth/useSession";
 import { hostingUnsupported } from "./host/broadcaster";
 import type { SourceChoice, SourceKind } from "./host/sources";
 import type { RoomSession, RoomSnapshot } from "./session";
@@ -14,12 +14,6 @@ const SOURCES: { kind: SourceKind; label: string; hint: string }[] = [
   { kind: "file", label: "An audio file", hint: "Plays from this device." },
   { kind: "track", label: "A track from the library", hint: "Streams from your Tonearm library." },
 ];
-
-function useSignedIn(): boolean {
-  const [signedIn, setSignedIn] = useState(() => currentSession() !== null);
-  useEffect(() => onSession((s) => setSignedIn(s !== null)), []);
-  return signedIn;
-}
 
 function ElementControls({ el }: { el: HTMLAudioElement }) {
   const [, tick] = useState(0);
@@ -49,7 +43,7 @@ function ElementControls({ el }: { el: HTMLAudioElement }) {
 
 export function HostPanel({ session, snap }: { session: RoomSession; snap: RoomSnapshot }) {
   const id = useId();
-  const signedIn = useSignedIn();
+  const signedIn = useSession() !== null;
   const [kind, setKind] = useState<SourceKind>("mic");
   const [file, setFile] = useState<File | null>(null);
   const [track, setTrack] = useState<PickedTrack | null>(null);
@@ -61,7 +55,7 @@ export function HostPanel({ session, snap }: { session: RoomSession; snap: RoomS
   const onAir = b.phase === "live" || b.phase === "starting";
 
   const choice: SourceChoice | null =
-    kind === "mic" ? { kind } : kind === "tab" ? { kind } : kind === "file" ? (file ? { kind, file } : null) : track ? { kind, url: track.url, title: track.title } : null;
+    kind === "mic" || kind === "tab" ? { kind } : kind === "file" ? (file ? { kind, file } : null) : track ? { kind, url: track.url, title: track.title } : null;
   const canStart = !unsupported && !onAir && choice !== null && snap.clock !== null && snap.connection === "connected";
 
   const start = () => {

@@ -2,6 +2,7 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import { ApiError, api } from "../api/client";
 import { navigate } from "../router/history";
+import { paths } from "../router/match";
 import { roomIdFrom } from "./messages";
 import { roomStorage } from "./storage";
 import { plural } from "./format";
@@ -71,7 +72,7 @@ function StartRoom() {
       const r = await api<Created>("/api/rooms", { method: "POST", body: JSON.stringify(body) });
       // The host token is shown once: keep it, it is what makes this browser the host.
       roomStorage.setHostToken(r.roomId, r.hostToken);
-      navigate(`/room/${encodeURIComponent(r.roomId)}`);
+      navigate(paths.room(r.roomId));
     } catch (e) {
       setError(e instanceof ApiError ? `The room could not be started: ${e.message}` : "The room could not be started: the server is unreachable.");
       setBusy(false);
@@ -113,7 +114,7 @@ function JoinByLink() {
     e.preventDefault();
     const roomId = roomIdFrom(link);
     if (!roomId) return setError("Paste a room link like https://…/room/AbC123, or its code.");
-    navigate(`/room/${encodeURIComponent(roomId)}`);
+    navigate(paths.room(roomId));
   };
   return (
     <form className="rooms-card" onSubmit={submit} aria-labelledby={`${id}-h`}>
@@ -161,7 +162,7 @@ function LiveRooms() {
         <ul className="rooms-listing" aria-live="polite">
           {rooms.map((r) => (
             <li key={r.roomId}>
-              <a href={`/room/${encodeURIComponent(r.roomId)}`} className="rooms-listing-link">
+              <a href={paths.room(r.roomId)} className="rooms-listing-link">
                 <span className="rooms-listing-name">{r.roomName}</span>
                 <span className="rooms-listing-meta">
                   {r.isLive ? <span className="room-pill live">Live</span> : <span className="room-pill">Not live</span>}
