@@ -19,6 +19,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 use tokio::io::AsyncWrite;
 use tokio::sync::{mpsc, Notify};
 use tonearm_rooms::wire::Notice;
@@ -176,6 +177,7 @@ impl Listener {
                     return false;
                 }
                 Poll::Pending => {
+                    metrics::counter!("tonearm_room_media_socket_full_total").increment(1);
                     drop(out);
                     self.wake.notify_one();
                 }
@@ -229,14 +231,33 @@ struct Shard {
 }
 
 /// One layer's listeners.
-#[derive(Default)]
 pub struct Fanout {
     shards: OnceLock<Vec<Shard>>,
+    /// Each shard's pacing to begin with.
+    pace: Pace,
+}
+
+impl Default for Fanout {
+    fn default() -> Fanout {
+        Fanout::new()
+    }
 }
 
 impl Fanout {
     pub fn new() -> Fanout {
-        Fanout::default()
+        Fanout {
+            shards: OnceLock::new(),
+            pace: Pace::new(),
+        }
+    }
+
+    /// A fan-out whose shards begin with `pace` (a test's slow writes, without slow writes).
+    #[cfg(test)]
+    fn with_pace(pace: Pace) -> Fanout {
+        Fanout {
+            shards: OnceLock::new(),
+            pace,
+        }
     }
 
     /// The shard tasks, started with the first listener (a room nobody listens to over the
@@ -248,7 +269,14 @@ impl Fanout {
                 .map(|_| {
                     let (tx, rx) = mpsc::unbounded_channel();
                     let count = Arc::new(AtomicUsize::new(0));
-                    tokio::spawn(run_shard(rx, count.clone()));
+                    // Unconstrained by tokio's cooperative budget: a budgeted task's
+                    // writes all return Pending after its first 128 in a poll, and each
+                    // such listener would need its own task woken to write the frame.
+                    tokio::spawn(tokio::task::unconstrained(run_shard(
+                        rx,
+                        count.clone(),
+                        self.pace,
+                    )));
                     Shard { tx, count }
                 })
                 .collect()
@@ -292,45 +320,166 @@ impl Fanout {
 
 /// Most frames a shard writes to a listener in one write when it is behind.
 const MAX_BATCH: usize = 16;
+/// The frame length hosts send (the protocol's 20 ms Opus frames).
+const FRAME: Duration = Duration::from_millis(20);
+/// The share of the audio's time a shard may spend writing before it gathers frames.
+const BUDGET: f64 = 0.6;
+/// Most frames a shard gathers into one write (100 ms of audio: it holds the first for at
+/// most 80 ms, a fifth of the default room delay).
+const MAX_GATHER: usize = 5;
 
-async fn run_shard(mut rx: mpsc::UnboundedReceiver<Cmd>, count: Arc<AtomicUsize>) {
-    // Each with the subscription it was added for.
-    let mut listeners: Vec<(Arc<Listener>, usize)> = Vec::new();
-    let mut waiting: Vec<Bytes> = Vec::new();
-    // Writes what is waiting to every listener still subscribed here, forgetting the others.
-    let write = |listeners: &mut Vec<(Arc<Listener>, usize)>, waiting: &mut Vec<Bytes>| {
-        let bytes = match waiting.len() {
-            0 => return,
-            1 => waiting[0].clone(),
-            _ => Bytes::from(waiting.concat()),
-        };
-        let frames = waiting.len();
-        waiting.clear();
-        let before = listeners.len();
-        listeners.retain(|(l, sub)| {
-            l.subscription.load(Ordering::Relaxed) == *sub && l.offer(&bytes, frames)
-        });
-        count.fetch_sub(before - listeners.len(), Ordering::Relaxed);
+/// How many frames a shard gathers before it writes.
+///
+/// A write costs about the same whatever it carries: on loopback here, one small write costs
+/// ~6–9 µs of kernel TCP work, so a 20 ms frame to 2,500 sockets takes ~20 ms of a core. A
+/// shard whose round of writes takes more than [`BUDGET`] of a frame's time therefore gathers
+/// frames and writes two or more at once, so a crowd costs a bounded share of the machine
+/// instead of all of it (after which everything, joins and other rooms included, falls
+/// behind). Small rooms are written frame by frame and wait for nothing. The delay this adds
+/// (at most `MAX_GATHER - 1` frames) is in every relay-delay measurement: frames keep their
+/// server-receipt time.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    /// Time of one round of writes to every listener, smoothed.
+    round: Duration,
+    /// The length of a host's frame.
+    frame: Duration,
+}
+
+impl Pace {
+    fn new() -> Pace {
+        Pace {
+            round: Duration::ZERO,
+            frame: FRAME,
+        }
+    }
+
+    /// Folds in how long the latest round took (1/8 weight: a few rounds' memory).
+    fn record(&mut self, took: Duration) {
+        self.round = (self.round * 7 + took) / 8;
+    }
+
+    /// The fewest frames per write that keeps writing within the budget.
+    fn frames_per_write(&self) -> usize {
+        let k = (self.round.as_secs_f64() / (BUDGET * self.frame.as_secs_f64())).ceil();
+        (k as usize).clamp(1, MAX_GATHER)
+    }
+
+    /// How long the first of the frames gathered may wait for the rest: their time, and a
+    /// quarter frame for the host's jitter. When the host pauses, what was gathered goes out.
+    fn hold(&self) -> Duration {
+        self.frame * (self.frames_per_write() as u32 - 1) + self.frame / 4
+    }
+}
+
+/// A shard's state: its listeners and the frames gathered for them.
+struct ShardState {
+    /// Each with the subscription it was added for.
+    listeners: Vec<(Arc<Listener>, usize)>,
+    /// Added while frames were gathered: each gets the gathered frames from its index on
+    /// (the ones before were in its replay).
+    joining: Vec<(Arc<Listener>, usize, usize)>,
+    waiting: Vec<Bytes>,
+    pace: Pace,
+    count: Arc<AtomicUsize>,
+}
+
+impl ShardState {
+    /// Writes what is waiting to every listener still subscribed here, forgetting the others.
+    fn write(&mut self) {
+        let began = Instant::now();
+        let before = self.listeners.len() + self.joining.len();
+        if !self.waiting.is_empty() {
+            let bytes = concat(&self.waiting);
+            let frames = self.waiting.len();
+            self.listeners.retain(|(l, sub)| {
+                l.subscription.load(Ordering::Relaxed) == *sub && l.offer(&bytes, frames)
+            });
+        }
+        for (l, sub, from) in self.joining.drain(..) {
+            let theirs = &self.waiting[from..];
+            if l.subscription.load(Ordering::Relaxed) == sub
+                && (theirs.is_empty() || l.offer(&concat(theirs), theirs.len()))
+            {
+                self.listeners.push((l, sub));
+            }
+        }
+        self.count
+            .fetch_sub(before - self.listeners.len(), Ordering::Relaxed);
+        if !self.waiting.is_empty() {
+            // Frames over rounds is the gathering's average; the round time is why.
+            metrics::counter!("tonearm_room_media_rounds_total").increment(1);
+            metrics::counter!("tonearm_room_media_round_frames_total")
+                .increment(self.waiting.len() as u64);
+            self.waiting.clear();
+            self.pace.record(began.elapsed());
+            metrics::gauge!("tonearm_room_media_round_seconds").set(self.pace.round.as_secs_f64());
+        }
+    }
+}
+
+/// Framed messages as one buffer (shared, not copied, when there is one).
+fn concat(frames: &[Bytes]) -> Bytes {
+    match frames {
+        [one] => one.clone(),
+        many => Bytes::from(many.concat()),
+    }
+}
+
+async fn run_shard(mut rx: mpsc::UnboundedReceiver<Cmd>, count: Arc<AtomicUsize>, pace: Pace) {
+    let mut s = ShardState {
+        listeners: Vec::new(),
+        joining: Vec::new(),
+        waiting: Vec::new(),
+        pace,
+        count,
     };
-    while let Some(first) = rx.recv().await {
+    // When the frames gathered must go, however few.
+    let mut due: Option<tokio::time::Instant> = None;
+    loop {
+        let first = match due {
+            None => rx.recv().await,
+            Some(at) => match tokio::time::timeout_at(at, rx.recv()).await {
+                Ok(cmd) => cmd,
+                // The rest did not come in time (the host paused, or jitter): send what is here.
+                Err(_) => {
+                    s.write();
+                    due = None;
+                    continue;
+                }
+            },
+        };
+        let Some(first) = first else { break };
         let mut next = Some(first);
         while let Some(cmd) = next {
             match cmd {
                 Cmd::Frame(b) => {
-                    waiting.push(b);
-                    if waiting.len() == MAX_BATCH {
-                        write(&mut listeners, &mut waiting);
+                    if s.waiting.is_empty() {
+                        due = Some(tokio::time::Instant::now() + s.pace.hold());
+                    }
+                    s.waiting.push(b);
+                    if s.waiting.len() == MAX_BATCH {
+                        s.write();
                     }
                 }
-                // Frames before an add are not the newcomer's (its replay had them).
+                // Frames gathered before an add are not the newcomer's (its replay had them).
                 Cmd::Add(l, sub) => {
-                    write(&mut listeners, &mut waiting);
-                    listeners.push((l, sub));
+                    if s.waiting.is_empty() {
+                        s.listeners.push((l, sub));
+                    } else {
+                        s.joining.push((l, sub, s.waiting.len()));
+                    }
                 }
             }
             next = rx.try_recv().ok();
         }
-        write(&mut listeners, &mut waiting);
+        // Gathered enough, or behind (more waiting than it gathers): write now.
+        if s.waiting.len() >= s.pace.frames_per_write() {
+            s.write();
+        }
+        if s.waiting.is_empty() {
+            due = None;
+        }
     }
 }
 
@@ -504,5 +653,119 @@ mod tests {
             assert!(std::time::Instant::now() < until, "closed one forgotten");
             tokio::task::yield_now().await;
         }
+    }
+
+    /// A writer that takes everything at once and keeps each write, to see how frames were
+    /// grouped into writes.
+    #[derive(Clone, Default)]
+    struct Recorder(Arc<Mutex<Vec<Vec<u8>>>>);
+
+    impl AsyncWrite for Recorder {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            self.0.lock().unwrap().push(buf.to_vec());
+            Poll::Ready(Ok(buf.len()))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    impl Recorder {
+        /// Waits (up to 5 s) for `n` writes, and gives each as the tags of the frames in it.
+        async fn writes(&self, n: usize) -> Vec<Vec<u8>> {
+            let until = std::time::Instant::now() + Duration::from_secs(5);
+            while self.0.lock().unwrap().len() < n {
+                assert!(std::time::Instant::now() < until, "{n} writes");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            let writes = self.0.lock().unwrap().clone();
+            // Each test frame is a 2-byte header and 40 bytes of its tag.
+            writes
+                .iter()
+                .map(|w| {
+                    assert_eq!(w.len() % 42, 0, "whole frames: {}", w.len());
+                    w.chunks(42).map(|f| f[2]).collect()
+                })
+                .collect()
+        }
+    }
+
+    /// Slow rounds of writes mean more frames per write; small rooms wait for nothing.
+    #[test]
+    fn pace_gathers_more_frames_as_rounds_take_longer() {
+        let mut p = Pace::new();
+        assert_eq!((p.frames_per_write(), p.hold()), (1, FRAME / 4));
+        for _ in 0..100 {
+            p.record(Duration::from_millis(2)); // a few hundred listeners here
+        }
+        assert_eq!(p.frames_per_write(), 1);
+        for _ in 0..100 {
+            p.record(FRAME.mul_f64(BUDGET * 1.5)); // over budget: two frames at a time
+        }
+        assert_eq!((p.frames_per_write(), p.hold()), (2, FRAME + FRAME / 4));
+        for _ in 0..100 {
+            p.record(Duration::from_millis(500)); // hopeless: gathering stops at the cap
+        }
+        assert_eq!(p.frames_per_write(), MAX_GATHER);
+        assert_eq!(p.hold(), FRAME * 4 + FRAME / 4);
+    }
+
+    /// A shard that gathers writes the gathered frames to each listener in one write, and a
+    /// listener added while frames were gathered gets only the ones after it joined.
+    #[tokio::test]
+    async fn a_busy_shard_writes_what_it_gathered_at_once() {
+        // Rounds 3.2 budgets long (of 10 s frames: nothing here waits for a timer): 4 frames
+        // per write, then 3 as the fast round below pulls the average down to 2.8.
+        let frame = Duration::from_secs(10);
+        let fan = Fanout::with_pace(Pace {
+            round: frame.mul_f64(BUDGET * 3.2),
+            frame,
+        });
+        let (a, b) = (Recorder::default(), Recorder::default());
+        fan.add(Arc::new(Listener::new(Box::new(a.clone()), 64)));
+        let framed = |i: u8| crate::rooms::ws::binary(&[i; 40]);
+        for i in 1..=4 {
+            fan.send(framed(i));
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(a.writes(1).await, [vec![1, 2, 3, 4]]);
+        fan.send(framed(5));
+        tokio::task::yield_now().await;
+        // Put `b` on `a`'s shard: the others get a listener first (each goes to the emptiest).
+        for _ in 1..fan.shards().len() {
+            fan.add(Arc::new(Listener::new(Box::new(Recorder::default()), 64)));
+        }
+        fan.add(Arc::new(Listener::new(Box::new(b.clone()), 64)));
+        for i in 6..=7 {
+            fan.send(framed(i));
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(a.writes(2).await, [vec![1, 2, 3, 4], vec![5, 6, 7]]);
+        assert_eq!(b.writes(1).await, [vec![6, 7]]);
+    }
+
+    /// What was gathered goes out when no more frames come, after the hold and not before.
+    #[tokio::test]
+    async fn gathered_frames_go_out_when_the_host_pauses() {
+        let frame = Duration::from_millis(40);
+        let pace = Pace {
+            round: frame.mul_f64(BUDGET * 3.5),
+            frame,
+        };
+        assert_eq!(pace.frames_per_write(), 4);
+        let fan = Fanout::with_pace(pace);
+        let r = Recorder::default();
+        fan.add(Arc::new(Listener::new(Box::new(r.clone()), 64)));
+        let sent = std::time::Instant::now();
+        fan.send(crate::rooms::ws::binary(&[9; 40]));
+        assert_eq!(r.writes(1).await, [vec![9]]);
+        assert!(sent.elapsed() >= pace.hold(), "held {:?}", sent.elapsed());
     }
 }

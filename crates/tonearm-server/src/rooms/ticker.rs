@@ -1,5 +1,5 @@
-//! The rooms' clock: four times a second it announces gathered participant changes, once a
-//! second it sends `broadcast:stats`, and it closes rooms whose host has been away too long.
+//! The rooms' clock: four times a second it announces gathered participant changes (once a
+//! second in a crowd), once a second it sends `broadcast:stats`, and it closes rooms whose host has been away too long.
 
 use super::room::{Changes, Room};
 use crate::state::AppState;
@@ -13,6 +13,11 @@ const SMALL_BATCH: usize = 8;
 /// Most joiners (and leavers) one `participants:update` names; its counts are exact. Every
 /// member gets each update, so naming a whole crowd would cost O(n²) bytes.
 const UPDATE_CAP: usize = 20;
+/// Rooms with more participants than this are a crowd: their changes go out once a second, as
+/// one `participants:update`. Each announcement is one event to every member, so during a
+/// join wave of thousands four a second (and up to 8 events each) would cost more than the
+/// audio.
+const CROWD: usize = 500;
 /// Every this many ticks (10 s) the cross-node records are refreshed and checked: often
 /// enough for expiries and idle checks measured in minutes, rare enough to cost Redis little.
 const REFRESH_TICKS: u64 = 40;
@@ -29,7 +34,7 @@ pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
             tick.tick().await;
             n += 1;
             for room in st.rooms.all() {
-                announce_changes(&st, &room).await;
+                announce_changes(&st, &room, n.is_multiple_of(4)).await;
                 if n.is_multiple_of(4) {
                     send_stats(&st, &room).await;
                     keep_or_close(&st, &room, n.is_multiple_of(REFRESH_TICKS)).await;
@@ -91,10 +96,14 @@ async fn keep_or_close(st: &AppState, room: &Arc<Room>, refresh: bool) {
     st.rooms.close(&room.id, "idle").await;
 }
 
-/// Sends this node's gathered participant changes to its sockets and to the other nodes.
-async fn announce_changes(st: &AppState, room: &Arc<Room>) {
+/// Sends this node's gathered participant changes to its sockets and to the other nodes; in a
+/// crowd only on a whole second.
+async fn announce_changes(st: &AppState, room: &Arc<Room>, whole_second: bool) {
     let (changes, here, total) = {
         let mut state = room.state();
+        if !whole_second && state.participant_count() > CROWD {
+            return;
+        }
         (
             std::mem::take(&mut state.changes),
             state.members.len(),
@@ -122,7 +131,8 @@ async fn announce_changes(st: &AppState, room: &Arc<Room>) {
 }
 
 /// Tells this node's sockets in `room` who joined and left: one event per change for a small
-/// batch, one `participants:update` (naming at most `UPDATE_CAP` of each) for a crowd.
+/// batch in a small room, else one `participants:update` (naming at most `UPDATE_CAP` of
+/// each).
 pub async fn announce(
     st: &AppState,
     room: &Room,
@@ -135,7 +145,7 @@ pub async fn announce(
     }
     let Some(io) = st.rooms.io() else { return };
     let to = io.to(room.key.clone());
-    if joined.len() + left.len() > SMALL_BATCH {
+    if joined.len() + left.len() > SMALL_BATCH || count > CROWD {
         let update = json!({
             "joined": &joined[..joined.len().min(UPDATE_CAP)],
             "left": &left[..left.len().min(UPDATE_CAP)],

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tonearm_media::synth::{chord_progression, write_wav};
 
+mod floor;
 mod hls;
 mod rooms;
 

@@ -1,9 +1,9 @@
 //! Listening-room benchmarks: fan-out (guests of one live room, relay delay and the server's
-//! CPU/RSS per guest, with the media path measured against plain Socket.IO events at the same
-//! size), join-to-first-audio, and glass-to-glass (capture → arrival → scheduled play). The
+//! CPU/RSS per guest, with the media path measured against plain Socket.IO events and against
+//! the machine's floor (`floor`) at the same size), join-to-first-audio, and glass-to-glass (capture → arrival → scheduled play). The
 //! host, the listener and the load generator are the real CLI clients, each its own process.
 
-use super::{start_server_with, Server};
+use super::{floor, start_server_with, Server};
 use anyhow::{bail, Context};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
@@ -120,8 +120,9 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
 
     println!("\n## listening room fan-out: one 128 kbps host, N guests in one room, 8 s measured");
     println!("(goal: 5,000 guests with p99 ≤ 50 ms and ≤ 32 KB server RSS per guest; the load generator shares the 2 cores; a fresh server per row)");
+    println!("(floor ×k: no server, only loopback writes of k frames at a time, one writer thread per core, and one reader; its CPU is the writers')");
     println!(
-        "{:<10} {:<7} {:>9} {:>9} {:>9} {:>10} {:>9} {:>10} {:>11} {:>12}",
+        "{:<10} {:<9} {:>9} {:>9} {:>9} {:>10} {:>9} {:>10} {:>11} {:>13} {:>12}",
         "guests in",
         "path",
         "p50 ms",
@@ -131,9 +132,40 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
         "CPU %",
         "KB/guest",
         "join p50 ms",
-        "p99 vs socket"
+        "p99 vs socket",
+        "CPU vs floor"
     );
     for &n in guest_counts {
+        // The machine's floor at this size, before any server starts.
+        let floors = [1, 2].map(|k| (k, floor::measure(n, k, 8.0)));
+        for (k, fl) in &floors {
+            let fl = fl
+                .as_ref()
+                .map_err(|e| anyhow::anyhow!("floor ×{k}: {e}"))?;
+            let sent = if fl.delivered >= 0.999 {
+                "-".to_string()
+            } else {
+                format!("{:.0}% came", fl.delivered * 100.0)
+            };
+            println!(
+                "{:<10} {:<9} {:>9.1} {:>9.1} {:>9.1} {:>10} {:>9.0} {:>10} {:>11} {:>13} {:>12}",
+                n,
+                format!("floor ×{k}"),
+                fl.p50_ms,
+                fl.p99_ms,
+                fl.max_ms,
+                sent,
+                fl.writer_cpu_percent,
+                "-",
+                "-",
+                "-",
+                "-"
+            );
+        }
+        let floor_cpu = floors[0]
+            .1
+            .as_ref()
+            .map_or(f64::NAN, |f| f.writer_cpu_percent);
         let guests = n.to_string();
         let measure = |transport: &str| -> anyhow::Result<Value> {
             let (server, host, base, room_arg) =
@@ -174,7 +206,7 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
                 format!("{joined}/{n}")
             };
             println!(
-                "{:<10} {:<7} {:>9.1} {:>9.1} {:>9.1} {:>10} {:>9.0} {:>10.1} {:>11.0} {:>12}",
+                "{:<10} {:<9} {:>9.1} {:>9.1} {:>9.1} {:>10} {:>9.0} {:>10.1} {:>11.0} {:>13} {:>12}",
                 shown,
                 path,
                 f(r, &["relayDelayMs", "p50"]),
@@ -187,6 +219,7 @@ pub fn run(tmp: &Path, guest_counts: &[usize]) -> anyhow::Result<()> {
                 ratio
                     .map(|x| format!("{x:.2} ×"))
                     .unwrap_or_else(|| "-".into()),
+                format!("{:.2} ×", f(r, &["serverCpuPercent"]) / floor_cpu),
             );
         }
     }
