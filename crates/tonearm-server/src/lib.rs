@@ -245,6 +245,7 @@ pub fn router(state: AppState) -> Router {
     // their own limits (connections, participants, frame and chat rates).
     let (socket_layer, io) = socketioxide::SocketIo::builder()
         .with_state(state.clone())
+        .req_path(rooms::SOCKET_PATH)
         .max_buffer_size(512)
         // A guest sends only small events: a small read buffer per connection.
         .ws_read_buffer_size(1024)

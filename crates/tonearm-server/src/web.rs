@@ -34,7 +34,7 @@ pub fn locate(configured: Option<&Path>) -> Option<PathBuf> {
 
 /// Paths that belong to the server, never to the app.
 fn is_server_path(path: &str) -> bool {
-    ["/api/", "/cdn/", "/socket.io/"]
+    ["/api/", "/cdn/", crate::rooms::SOCKET_PATH]
         .iter()
         .any(|p| path.starts_with(p))
         || matches!(path, "/api" | "/health" | "/metrics")

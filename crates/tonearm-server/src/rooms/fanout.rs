@@ -4,11 +4,11 @@
 //! Listeners are spread over a few shards (one per core), each a task that writes a frame to
 //! its listeners one after another with a non-blocking write: no per-listener task is woken
 //! and nothing is copied per listener. A shard that is behind (frames waiting when it wakes)
-//! writes everything waiting to each listener in one write: no delay is added when it keeps
-//! up, and under load the cost per frame falls as the load rises, where one system call per
-//! frame per listener would fall further behind. A socket that cannot take a frame whole gets a backlog,
-//! which that listener's own task drains as the socket allows; while it has one, the shard
-//! only appends. A backlog is bounded: when full, the oldest frame not yet started is dropped
+//! writes everything waiting to each listener in one write, and a shard whose rounds of writes
+//! take too long gathers a few frames per write on purpose ([`Pace`]); a small room's frames
+//! are written as they come. A socket that cannot take a frame whole gets a backlog, which
+//! that listener's own task drains as the socket allows; while it has one, the shard only
+//! appends. A backlog is bounded: when full, the oldest frame not yet started is dropped
 //! and the listener is told how many it lost, before the next frame it gets. A slow listener
 //! therefore costs the host and the other listeners nothing.
 

@@ -24,6 +24,9 @@ use std::collections::HashMap;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, OnceLock, RwLock};
 
+/// Where Socket.IO (rooms) is served; every request under it is engineioxide's.
+pub const SOCKET_PATH: &str = "/socket.io";
+
 /// Gives a Socket.IO request's URI and headers their own memory. engineioxide keeps each
 /// connection's request for as long as it is open, and hyper parses the request line and
 /// header values as slices of the connection's read buffer, so keeping them keeps that whole
@@ -31,7 +34,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 /// at 1,000 guests: 16 KB of the 37 KB per guest was this buffer.)
 pub async fn own_socket_headers(mut req: axum::extract::Request) -> axum::extract::Request {
     use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
-    if !req.uri().path().starts_with("/socket.io") {
+    if !req.uri().path().starts_with(SOCKET_PATH) {
         return req;
     }
     let headers: HeaderMap = req

@@ -1,5 +1,6 @@
 //! The rooms' clock: four times a second it announces gathered participant changes (once a
-//! second in a crowd), once a second it sends `broadcast:stats`, and it closes rooms whose host has been away too long.
+//! second in a crowd), once a second it sends `broadcast:stats`, and it closes rooms whose
+//! host has been away too long.
 
 use super::room::{Changes, Room};
 use crate::state::AppState;
