@@ -8,6 +8,7 @@ pub mod encode;
 pub mod hls;
 pub mod layout;
 pub mod loudness;
+pub mod mono;
 pub mod mp3_info;
 pub mod ogg;
 pub mod ogg_opus;

@@ -82,6 +82,9 @@ pub struct JobsConfig {
     pub pace: f64,
     /// Package every catalogued track for HLS (false: only when a player asks).
     pub hls_all: bool,
+    /// Analyse every catalogued track (tempo, key, features) after its loudness is measured
+    /// (false: only when the analysis is asked for).
+    pub analysis_all: bool,
 }
 
 impl Default for JobsConfig {
@@ -93,6 +96,7 @@ impl Default for JobsConfig {
             retry_base_secs: 10,
             pace: 0.0,
             hls_all: true,
+            analysis_all: true,
         }
     }
 }

@@ -158,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tracks", get(catalog::list_tracks))
         .route("/api/tracks/{id}", get(catalog::get_track))
         .route("/api/tracks/{id}/cover", get(catalog::get_cover))
+        .route("/api/tracks/{id}/analysis", get(routes::analysis::get))
         .route(
             "/api/tracks/{id}/processing",
             get(routes::jobs::track_status),

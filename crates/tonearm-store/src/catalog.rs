@@ -11,7 +11,12 @@ const TRACK_COLUMNS: &str =
      year, genre, duration_ms, codec, sample_rate, bit_depth, channels, bitrate, size_bytes, \
      mb_recording_id, mb_release_id, mb_artist_id, rg_track_gain, rg_track_peak, loudness_lufs, \
      true_peak, CASE WHEN loudness_lufs IS NOT NULL THEN -18.0 - loudness_lufs END AS replay_gain_db, \
-     (cover IS NOT NULL) AS has_cover";
+     (cover IS NOT NULL) AS has_cover, a.bpm AS bpm, a.key_name AS \"key\", a.energy AS energy";
+
+/// Tracks with their current analysis (made from the file as it is now), for listings.
+const TRACKS_WITH_ANALYSIS: &str =
+    "tracks t LEFT JOIN track_analysis a ON a.track_id = t.id AND a.state = 'ready' \
+     AND a.input = (CAST(t.size_bytes AS TEXT) || ':' || CAST(t.mtime_ms AS TEXT))";
 
 /// Narrows a track listing. Text is matched case- and accent-insensitively.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +31,11 @@ pub struct TrackFilter {
     pub offset: i64,
     /// The order of the listing; album order unless a column is asked for.
     pub sort: Option<(TrackSort, SortOrder)>,
+    /// Tempo range (BPM, inclusive) from the analysis; tracks without a tempo are left out.
+    pub bpm_min: Option<f64>,
+    pub bpm_max: Option<f64>,
+    /// A key by its canonical name ("A minor"), as the analysis stores it.
+    pub key: Option<String>,
 }
 
 /// A column a track listing can be ordered by. Each maps to a fixed SQL expression (never to
@@ -38,6 +48,9 @@ pub enum TrackSort {
     Year,
     Duration,
     Format,
+    Bpm,
+    Key,
+    Energy,
 }
 
 impl TrackSort {
@@ -50,6 +63,9 @@ impl TrackSort {
             "year" => TrackSort::Year,
             "duration" => TrackSort::Duration,
             "format" => TrackSort::Format,
+            "bpm" => TrackSort::Bpm,
+            "key" => TrackSort::Key,
+            "energy" => TrackSort::Energy,
             _ => return None,
         })
     }
@@ -62,6 +78,10 @@ impl TrackSort {
             TrackSort::Year => "year",
             TrackSort::Duration => "duration_ms",
             TrackSort::Format => "lower(codec)",
+            TrackSort::Bpm => "a.bpm",
+            // Pitch order, major before minor at each tonic.
+            TrackSort::Key => "a.key_tonic * 2 + CASE WHEN a.key_minor THEN 1 ELSE 0 END",
+            TrackSort::Energy => "a.energy",
         }
     }
 }
@@ -271,7 +291,7 @@ impl Store {
         with_db!(self, pool => {
             let build = |select: &str| {
                 let mut qb: QueryBuilder<_> = QueryBuilder::new(select);
-                qb.push(" FROM tracks WHERE 1=1");
+                qb.push(" FROM ").push(TRACKS_WITH_ANALYSIS).push(" WHERE 1=1");
                 for w in &filter.words {
                     qb.push(" AND search_text LIKE ")
                         .push_bind(format!("%{}%", like_escape(w)))
@@ -288,6 +308,15 @@ impl Store {
                     qb.push(" OR lower(album) = lower(")
                         .push_bind(a.clone())
                         .push("))");
+                }
+                if let Some(b) = filter.bpm_min {
+                    qb.push(" AND a.bpm >= ").push_bind(b);
+                }
+                if let Some(b) = filter.bpm_max {
+                    qb.push(" AND a.bpm <= ").push_bind(b);
+                }
+                if let Some(k) = &filter.key {
+                    qb.push(" AND a.key_name = ").push_bind(k.clone());
                 }
                 qb
             };
@@ -317,7 +346,7 @@ impl Store {
     /// One track by id.
     pub async fn track(&self, id: &str) -> Result<Option<Track>> {
         with_db!(self, pool => {
-            let sql = format!("SELECT {TRACK_COLUMNS} FROM tracks WHERE id = $1");
+            let sql = format!("SELECT {TRACK_COLUMNS} FROM {TRACKS_WITH_ANALYSIS} WHERE t.id = $1");
             Ok(sqlx::query_as(AssertSqlSafe(sql))
                 .bind(id)
                 .fetch_optional(pool)

@@ -80,10 +80,11 @@ pub fn input_stamp(size_bytes: i64, mtime_ms: i64) -> String {
 }
 
 /// SQL for a track's stamp, matching [`input_stamp`].
-const TRACK_STAMP: &str = "(CAST(t.size_bytes AS TEXT) || ':' || CAST(t.mtime_ms AS TEXT))";
+pub(crate) const TRACK_STAMP: &str =
+    "(CAST(t.size_bytes AS TEXT) || ':' || CAST(t.mtime_ms AS TEXT))";
 
 /// Marks a job done if its lease still holds.
-const FINISH_SQL: &str =
+pub(crate) const FINISH_SQL: &str =
     "UPDATE jobs SET state = 'ready', error = NULL, lease_until_ms = NULL, output = NULL, \
      updated_at_ms = $1 \
      WHERE id = $2 AND worker = $3 AND attempts = $4 AND state = 'processing'";
@@ -183,6 +184,19 @@ impl Store {
         max_tries: i64,
         output_for: impl Fn(&ClaimedJob) -> String,
     ) -> Result<Option<ClaimedJob>> {
+        self.claim_job_of(worker, lease_ms, max_tries, None, output_for)
+            .await
+    }
+
+    /// [`claim_job`](Self::claim_job) limited to one kind of job (`None`: any).
+    pub async fn claim_job_of(
+        &self,
+        worker: &str,
+        lease_ms: i64,
+        max_tries: i64,
+        kind: Option<&str>,
+        output_for: impl Fn(&ClaimedJob) -> String,
+    ) -> Result<Option<ClaimedJob>> {
         with_db!(self, pool => {
             let now = now_ms();
             sqlx::query(
@@ -203,8 +217,9 @@ impl Store {
                 "UPDATE jobs SET state = 'processing', attempts = attempts + 1, tries = tries + 1, worker = $1, \
                    lease_until_ms = $2, updated_at_ms = $3 \
                  WHERE id = (SELECT id FROM jobs \
-                             WHERE (state = 'pending' AND run_after_ms <= $3) \
-                                OR (state = 'processing' AND lease_until_ms < $3) \
+                             WHERE ((state = 'pending' AND run_after_ms <= $3) \
+                                    OR (state = 'processing' AND lease_until_ms < $3)) \
+                               AND ($4 = '' OR kind = $4) \
                              ORDER BY priority DESC, id LIMIT 1{}) \
                    AND ((state = 'pending' AND run_after_ms <= $3) \
                         OR (state = 'processing' AND lease_until_ms < $3)) \
@@ -215,6 +230,7 @@ impl Store {
             .bind(worker)
             .bind(now + lease_ms)
             .bind(now)
+            .bind(kind.unwrap_or(""))
             .fetch_optional(pool)
             .await?;
             if let Some(job) = &claimed {

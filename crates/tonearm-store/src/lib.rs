@@ -32,11 +32,13 @@ macro_rules! with_db {
 }
 
 mod accounts;
+mod analysis;
 mod catalog;
 pub mod jobs;
 mod model;
 
 pub use accounts::{ApiKey, RefreshOutcome, User, UserCredentials};
+pub use analysis::{TrackAnalysis, ANALYSIS_READY, NOT_ANALYSABLE};
 pub use catalog::{SortOrder, TrackFilter, TrackSort};
 pub use jobs::{input_stamp, ClaimedJob, HlsPackage, Job, JobFilter};
 pub use model::{Album, Artist, FileStamp, NewTrack, ScanIssue, Track, TrackSource};

@@ -35,6 +35,12 @@ pub struct Track {
     /// ReplayGain 2.0 track gain in dB from the measured loudness (-18 LUFS reference).
     pub replay_gain_db: Option<f64>,
     pub has_cover: bool,
+    /// Tempo from the audio analysis (none until it ran, or without a steady beat).
+    pub bpm: Option<f64>,
+    /// Key from the audio analysis ("A minor").
+    pub key: Option<String>,
+    /// The analysis' energy score, 0 … 1.
+    pub energy: Option<f64>,
 }
 
 /// A track as the scanner produces it, before it is stored.

@@ -51,6 +51,14 @@ enum Command {
         /// These tracks (ids), all their jobs re-run.
         tracks: Vec<String>,
     },
+    /// Analyse tracks (tempo, key, features, embedding) here, with a progress bar.
+    Analyze {
+        /// Every track whose analysis is missing or out of date.
+        #[arg(long, conflicts_with = "tracks")]
+        all: bool,
+        /// These tracks (ids), analysed again.
+        tracks: Vec<String>,
+    },
     /// Write the demo library (synthesized, tagged tracks in several formats).
     Demo {
         /// Where to write it (default <data>/media/demo).
@@ -129,6 +137,15 @@ fn main() -> anyhow::Result<()> {
             let cfg = settings::load(&cli.config, None, None)?;
             init_logging(&cfg);
             rt.block_on(process(cfg, all, tracks))?;
+        }
+        Command::Analyze { all, tracks } => {
+            anyhow::ensure!(
+                all || !tracks.is_empty(),
+                "name tracks to analyse, or give --all"
+            );
+            let cfg = settings::load(&cli.config, None, None)?;
+            init_logging(&cfg);
+            rt.block_on(analyze(cfg, all, tracks))?;
         }
         Command::Demo { out } => {
             let cfg = settings::load(&cli.config, None, None)?;
@@ -242,7 +259,7 @@ async fn process(
         ProgressStyle::with_template("{bar:40} {pos}/{len} jobs {elapsed} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (done, failed) = tonearm_server::pipeline::drain(&st, |done, failed| {
+    let (done, failed) = tonearm_server::pipeline::drain(&st, None, |done, failed| {
         bar.set_position(done + failed);
         if failed > 0 {
             bar.set_message(format!("{failed} failed"));
@@ -269,6 +286,77 @@ async fn process(
     }
     st.store.close().await;
     anyhow::ensure!(failed == 0, "{failed} jobs failed");
+    Ok(())
+}
+
+/// `tonearm analyze`: queues analyses (missing or stale ones with `--all`, the named tracks
+/// again otherwise), runs them here with a progress bar, and prints each result.
+async fn analyze(
+    mut cfg: tonearm_server::Config,
+    all: bool,
+    tracks: Vec<String>,
+) -> anyhow::Result<()> {
+    use tonearm_server::pipeline::{ANALYSIS, PRIORITY_BACKGROUND};
+    cfg.demo_on_empty = false;
+    let st = tonearm_server::prepare(cfg).await?;
+    let mut queued = 0u64;
+    if all {
+        queued += st
+            .store
+            .enqueue_missing_analysis(tonearm_analysis::ALGORITHM_VERSION as i64, false)
+            .await?;
+    }
+    for id in &tracks {
+        let src = st
+            .store
+            .track_source(id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no track with id {id}"))?;
+        let input = tonearm_store::input_stamp(src.size_bytes, src.mtime_ms);
+        st.store
+            .enqueue_job(ANALYSIS, id, &input, PRIORITY_BACKGROUND, true)
+            .await?;
+        queued += 1;
+    }
+    let waiting = st
+        .store
+        .jobs(&tonearm_store::JobFilter {
+            kind: Some(ANALYSIS.into()),
+            limit: i64::MAX,
+            ..Default::default()
+        })
+        .await?
+        .into_iter()
+        .filter(|j| j.state == "pending" || j.state == "processing")
+        .count();
+    let bar = ProgressBar::new(waiting.max(queued as usize) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} tracks {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let (done, failed) = tonearm_server::pipeline::drain(&st, Some(ANALYSIS), |done, failed| {
+        bar.set_position(done + failed);
+        if failed > 0 {
+            bar.set_message(format!("{failed} failed"));
+        }
+    })
+    .await;
+    bar.finish_and_clear();
+    for id in &tracks {
+        match st.store.track_analysis(id).await? {
+            Some(a) if a.state == tonearm_store::ANALYSIS_READY => println!(
+                "{id}: {} BPM, {}, energy {:.2}",
+                a.bpm.map_or("no steady".into(), |b| format!("{b:.1}")),
+                a.key_name.as_deref().unwrap_or("no key"),
+                a.energy.unwrap_or(0.0)
+            ),
+            Some(a) => println!("{id}: not analysable: {}", a.reason.unwrap_or_default()),
+            None => println!("{id}: no analysis"),
+        }
+    }
+    println!("{done} tracks analysed, {failed} failed");
+    st.store.close().await;
+    anyhow::ensure!(failed == 0, "{failed} analyses failed");
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The processing pipeline: workers that take jobs from the database queue (`tonearm_store::
-//! jobs`) and run them — loudness measurement and HLS packaging — on any number of nodes.
+//! jobs`) and run them — loudness measurement, audio analysis (queued when loudness is done)
+//! and HLS packaging — on any number of nodes.
 //!
 //! A worker claims a job under a lease and renews it while it works; if the worker dies the
 //! lease lapses and any worker takes the job again (and a node that restarts releases its own
@@ -7,6 +8,7 @@
 //! a fresh prefix, and only the database row written with the job's completion makes them
 //! visible. The sweep removes prefixes no row and no running job owns (a crash's leftovers).
 
+pub mod analysis;
 pub mod hls;
 
 use crate::state::AppState;
@@ -19,6 +21,7 @@ use tonearm_store::{input_stamp, ClaimedJob};
 /// Job kinds.
 pub const LOUDNESS: &str = "loudness";
 pub const HLS: &str = "hls";
+pub const ANALYSIS: &str = "analysis";
 
 /// How urgent a job is: a player waiting beats the scan's backlog.
 pub const PRIORITY_BACKGROUND: i64 = 0;
@@ -91,10 +94,23 @@ pub fn node_id(data: &std::path::Path) -> String {
     id
 }
 
-/// Queues what the catalog is missing (loudness; HLS packages unless `jobs.hls_all` is off)
-/// and wakes the workers.
+/// Queues what the catalog is missing (loudness; HLS packages unless `jobs.hls_all` is off;
+/// analyses of measured tracks unless `jobs.analysis_all` is off) and wakes the workers.
 pub async fn enqueue_missing(st: &AppState) {
-    match st.store.enqueue_missing(st.config.jobs.hls_all).await {
+    let mut queued = st.store.enqueue_missing(st.config.jobs.hls_all).await;
+    if st.config.jobs.analysis_all {
+        if let Ok(n) = &mut queued {
+            match st
+                .store
+                .enqueue_missing_analysis(tonearm_analysis::ALGORITHM_VERSION as i64, true)
+                .await
+            {
+                Ok(k) => *n += k,
+                Err(e) => queued = Err(e),
+            }
+        }
+    }
+    match queued {
         Ok(n) if n > 0 => {
             tracing::info!(queued = n, "processing jobs queued");
             st.jobs_wake.notify_waiters();
@@ -122,6 +138,12 @@ pub async fn enqueue_track(
     if force || st.config.jobs.hls_all {
         st.store
             .enqueue_job(HLS, track_id, &input, PRIORITY_BACKGROUND, force)
+            .await?;
+    }
+    // Analysis follows loudness (the loudness job queues it); a measured track is queued now.
+    if force || (st.config.jobs.analysis_all && src.loudness_lufs.is_some()) {
+        st.store
+            .enqueue_job(ANALYSIS, track_id, &input, PRIORITY_BACKGROUND, force)
             .await?;
     }
     st.jobs_wake.notify_waiters();
@@ -159,10 +181,14 @@ pub fn spawn(st: &AppState) {
     });
 }
 
-/// Runs queued jobs in this process until none is runnable (the CLI's `tonearm process`),
-/// calling `progress(done, failed)` after each. Other nodes may take jobs meanwhile: the
-/// queue is shared. Returns (done, failed).
-pub async fn drain(st: &AppState, mut progress: impl FnMut(u64, u64)) -> (u64, u64) {
+/// Runs queued jobs (of `kind`, or any) in this process until none is runnable (the CLI's
+/// `tonearm process` and `tonearm analyze`), calling `progress(done, failed)` after each.
+/// Other nodes may take jobs meanwhile: the queue is shared. Returns (done, failed).
+pub async fn drain(
+    st: &AppState,
+    kind: Option<&str>,
+    mut progress: impl FnMut(u64, u64),
+) -> (u64, u64) {
     let name = format!("{}-cli", st.node_id);
     let lease_ms = (st.config.jobs.lease_secs.max(3) * 1000) as i64;
     let max_tries = st.config.jobs.max_attempts.max(1) as i64;
@@ -171,7 +197,7 @@ pub async fn drain(st: &AppState, mut progress: impl FnMut(u64, u64)) -> (u64, u
     loop {
         let claimed = st
             .store
-            .claim_job(&name, lease_ms, max_tries, |j| {
+            .claim_job_of(&name, lease_ms, max_tries, kind, |j| {
                 output_prefix(&j.kind, &j.track_id, j.id, j.attempts)
             })
             .await;
@@ -257,6 +283,7 @@ pub async fn run(st: &AppState, job: ClaimedJob, lease_ms: i64) {
     let result = match job.kind.as_str() {
         LOUDNESS => loudness(st, &job).await,
         HLS => hls::package(st, &job, &cancel).await,
+        ANALYSIS => analysis::analyze(st, &job, &cancel).await,
         other => Err(JobError {
             message: format!("unknown job kind {other:?}"),
             permanent: true,
@@ -269,7 +296,8 @@ pub async fn run(st: &AppState, job: ClaimedJob, lease_ms: i64) {
                 elapsed_ms = started.elapsed().as_millis() as u64, "job done");
             metrics::counter!("tonearm_jobs_total", "kind" => job.kind.clone(), "outcome" => "done")
                 .increment(1);
-            // `hls::package` finishes its own job (with the package, in one transaction).
+            // `hls::package` and `analysis::analyze` finish their own jobs (with their output,
+            // in one transaction).
             if job.kind == LOUDNESS {
                 st.store.finish_job(&job).await.map(|_| ())
             } else {
@@ -322,7 +350,21 @@ async fn loudness(st: &AppState, job: &ClaimedJob) -> Result<Outcome, JobError> 
         return Ok(Outcome::Superseded);
     }
     match crate::loudness::measure_and_store(st, &src).await {
-        Ok(_) => Ok(Outcome::Done),
+        Ok(_) => {
+            if st.config.jobs.analysis_all {
+                st.store
+                    .enqueue_job(
+                        ANALYSIS,
+                        &job.track_id,
+                        &job.input,
+                        PRIORITY_BACKGROUND,
+                        false,
+                    )
+                    .await?;
+                st.jobs_wake.notify_waiters();
+            }
+            Ok(Outcome::Done)
+        }
         Err(e) if e.status == axum::http::StatusCode::CONFLICT => {
             // The file changed while it was measured: queue it for the file as it is now.
             if let Some(now) = st.store.track_source(&job.track_id).await? {

@@ -24,9 +24,12 @@ pub struct TrackQuery {
     offset: Option<i64>,
     sort: Option<String>,
     order: Option<String>,
+    bpm_min: Option<f64>,
+    bpm_max: Option<f64>,
+    key: Option<String>,
 }
 
-/// `GET /api/tracks?q=&artist=&album=&limit=&offset=&sort=&order=`
+/// `GET /api/tracks?q=&artist=&album=&bpm_min=&bpm_max=&key=&limit=&offset=&sort=&order=`
 pub async fn list_tracks(
     State(st): State<AppState>,
     q: Result<Query<TrackQuery>, QueryRejection>,
@@ -43,7 +46,9 @@ pub async fn list_tracks(
         None => None,
         Some(name) => {
             let column = TrackSort::parse(name).ok_or_else(|| {
-                ApiError::bad_request("sort must be title, artist, album, year, duration or format")
+                ApiError::bad_request(
+                    "sort must be title, artist, album, year, duration, format, bpm, key or energy",
+                )
             })?;
             let order = match q.order.as_deref() {
                 None | Some("" | "asc") => SortOrder::Asc,
@@ -52,6 +57,25 @@ pub async fn list_tracks(
             };
             Some((column, order))
         }
+    };
+    for b in [q.bpm_min, q.bpm_max].into_iter().flatten() {
+        if !(0.0..=1000.0).contains(&b) {
+            return Err(ApiError::bad_request(
+                "bpm_min and bpm_max must be 0..=1000",
+            ));
+        }
+    }
+    let key = match q.key.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        None => None,
+        Some(k) => Some(
+            tonearm_analysis::Key::parse(k)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "key must name a key: \"A minor\", \"Am\", \"F# major\", \"Gb\" or a Camelot code like \"8A\"",
+                    )
+                })?
+                .name(),
+        ),
     };
     let words = q.q.as_deref().map(fold).unwrap_or_default();
     let filter = TrackFilter {
@@ -65,6 +89,9 @@ pub async fn list_tracks(
         limit,
         offset,
         sort,
+        bpm_min: q.bpm_min,
+        bpm_max: q.bpm_max,
+        key,
     };
     let (items, total) = st.store.tracks(&filter).await?;
     Ok(

@@ -1,5 +1,6 @@
 //! HTTP handlers: thin layers that parse a request, call domain code and shape the answer.
 
+pub mod analysis;
 pub mod auth;
 pub mod catalog;
 pub mod hls;

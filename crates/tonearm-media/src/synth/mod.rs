@@ -1,7 +1,64 @@
 //! Synthesized audio with exactly known content: the demo library and the tests are built from it,
 //! so expectations (duration, pitch, tempo) are exact rather than measured from a fixture.
+//!
+//! Beyond the tones here: [`signals`] (noise, sweeps, a click track), [`drums`] (a synthesized kit
+//! playing 4/4 grooves at a known tempo), [`harmony`] (chord progressions in a known key) and
+//! [`song`] (both at once). Every generator is a pure function of its arguments, a `seed`
+//! included ([`rng`]), so a test can name its material and expect exact numbers from it.
 
 use std::io::{self, Write};
+
+pub mod drums;
+pub mod harmony;
+pub mod rng;
+pub mod signals;
+pub mod song;
+
+pub use drums::{groove, groove_with, tempo_set, Feel, Groove, TempoCase};
+pub use harmony::{key_name, key_progression, key_set, KeyCase};
+pub use signals::{chirp, click_track, white_noise};
+pub use song::song;
+
+/// The peak the generators normalize to: loud, with headroom for mixing or resampler overshoot.
+const PEAK: f64 = 0.8;
+
+/// Frames in `seconds` at `sample_rate`, rounded: the length rule of every generator here.
+fn frames_for(seconds: f64, sample_rate: u32) -> usize {
+    (seconds.max(0.0) * sample_rate as f64).round() as usize
+}
+
+/// Adds `src * gain` into `dst` from frame `at` on, dropping whatever falls past the end.
+fn mix_into(dst: &mut [f64], at: usize, src: &[f64], gain: f64) {
+    if let Some(tail) = dst.get_mut(at..) {
+        for (d, s) in tail.iter_mut().zip(src) {
+            *d += gain * s;
+        }
+    }
+}
+
+/// Fades the last `frames` frames linearly to silence, so a piece cut mid-note ends without a click.
+fn fade_out(mix: &mut [f64], frames: usize) {
+    let n = frames.min(mix.len());
+    let from = mix.len() - n;
+    for (i, s) in mix[from..].iter_mut().enumerate() {
+        *s *= 1.0 - (i + 1) as f64 / n as f64;
+    }
+}
+
+fn peak(mix: &[f64]) -> f64 {
+    mix.iter().fold(0.0, |m, s| m.max(s.abs()))
+}
+
+/// A mono `Pcm` of `mix` scaled so its peak is `target` (silence stays silence).
+fn mono_normalized(mix: &[f64], sample_rate: u32, target: f64) -> Pcm {
+    let p = peak(mix);
+    let scale = if p > 0.0 { target / p } else { 0.0 };
+    Pcm {
+        sample_rate,
+        channels: 1,
+        samples: mix.iter().map(|s| (s * scale) as f32).collect(),
+    }
+}
 
 /// A block of interleaved `f32` PCM with its format.
 #[derive(Debug, Clone, PartialEq)]
