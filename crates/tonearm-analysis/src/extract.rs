@@ -201,21 +201,26 @@ pub struct FrameFeatures {
     pub onset: f32,
 }
 
-/// Onset flux per frame in two layers besides librosa's, for the tempo's metrical choice: the
-/// low and middle bands (kick, snare, bass, chords) and the high bands (hi-hats, cymbals).
+/// Onset flux per frame in layers besides librosa's, for the tempo's metrical choice: the low
+/// bands (kick, bass), the middle bands (snare, chords) and the high bands (hi-hats, cymbals).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Flux {
     pub all: f32,
-    pub low_mid: f32,
+    pub low: f32,
+    pub mid: f32,
     pub high: f32,
 }
 
-/// Mel bands in the low/middle layer: below about 3 kHz.
-const LOW_MID_BANDS: usize = 80;
+/// Mel bands of the low layer: below about 420 Hz.
+const LOW_BANDS: usize = 16;
+/// Mel bands up to the end of the middle layer: below about 3 kHz.
+const MID_END: usize = 80;
 /// Mel bands in the high layer: above about 4.3 kHz.
 const HIGH_FROM: usize = 96;
-/// The tempo layers' own floor below the loudest mel band: quieter changes are not onsets.
-const LAYER_RANGE_DB: f32 = 50.0;
+/// The tempo layers compress mel power by this power law (relative to the loudest band) rather
+/// than decibels: a ghost note 14 dB under the backbeat stays a third of it, where the dB flux
+/// of a hit out of silence is nearly as large whatever its level.
+const LAYER_POWER: f32 = 1.0 / 3.0;
 
 /// The second pass.
 pub struct Extractor {
@@ -234,7 +239,8 @@ struct ExtractState {
     mel_floor: f32,
     peak_floor: f32,
     valley_floor: f32,
-    layer_floor: f32,
+    /// 1 / the loudest mel band power (for the tempo layers).
+    layer_scale: f32,
     /// Clamped mel dB and tempo-layer dB of the previous frame.
     prev_db: Option<([f32; N_MELS], [f32; N_MELS])>,
     /// librosa's flux of the last three frames (frame `t`'s onset is the flux of `t-2`).
@@ -254,7 +260,7 @@ impl ExtractState {
         for ((d, l), &m) in db.iter_mut().zip(layer.iter_mut()).zip(&s.mel) {
             let v = power_db(m);
             *d = v.max(self.mel_floor);
-            *l = v.max(self.layer_floor);
+            *l = (m * self.layer_scale).powf(LAYER_POWER);
         }
         self.dct.apply(&db, &mut f.mfcc);
         let shape = self.spectral.shape(&s.magnitude, &s.power);
@@ -278,10 +284,22 @@ impl ExtractState {
             let rise = |a: &[f32], b: &[f32]| -> f32 {
                 a.iter().zip(b).map(|(x, y)| (x - y).max(0.0)).sum::<f32>()
             };
+            // Tempo layers take the median rise over their bands: a drum hit raises nearly
+            // all of them, a bass note or chord only its partials' (librosa's beat_track takes
+            // the median for the same reason).
+            let band = |r: std::ops::Range<usize>| {
+                let mut rises = [0f32; N_MELS];
+                let rises = &mut rises[..r.len()];
+                for ((d, x), y) in rises.iter_mut().zip(&layer[r.clone()]).zip(&pl[r.clone()]) {
+                    *d = (x - y).max(0.0);
+                }
+                let mid = rises.len() * 3 / 4;
+                *rises.select_nth_unstable_by(mid, f32::total_cmp).1
+            };
             flux.all = rise(&db, pd) / N_MELS as f32;
-            flux.low_mid =
-                rise(&layer[..LOW_MID_BANDS], &pl[..LOW_MID_BANDS]) / LOW_MID_BANDS as f32;
-            flux.high = rise(&layer[HIGH_FROM..], &pl[HIGH_FROM..]) / (N_MELS - HIGH_FROM) as f32;
+            flux.low = band(0..LOW_BANDS);
+            flux.mid = band(LOW_BANDS..MID_END);
+            flux.high = band(HIGH_FROM..N_MELS);
         }
         self.recent = [self.recent[1], self.recent[2], flux.all];
         f.onset = if frame.index >= 3 {
@@ -307,7 +325,7 @@ impl Extractor {
                 mel_floor: cal.mel_db_max - TOP_DB,
                 peak_floor: cal.peak_db_max - TOP_DB,
                 valley_floor: cal.valley_db_max - TOP_DB,
-                layer_floor: cal.mel_db_max - LAYER_RANGE_DB,
+                layer_scale: 10f32.powf(-cal.mel_db_max / 10.0),
                 prev_db: None,
                 recent: [0.0; 3],
             },

@@ -110,7 +110,8 @@ struct Sink {
     summary: SummaryBuilder,
     timeline: TimelineBuilder,
     onset: Vec<f32>,
-    low_mid: Vec<f32>,
+    low: Vec<f32>,
+    mid: Vec<f32>,
 }
 
 impl Sink {
@@ -118,8 +119,36 @@ impl Sink {
         self.summary.add(f);
         self.timeline.add(f);
         self.onset.push(f.onset);
-        self.low_mid.push(flux.low_mid);
+        self.low.push(flux.low);
+        self.mid.push(flux.mid);
     }
+}
+
+/// The beat-carrying layer: low and middle band flux, each scaled so its strong onsets (99th
+/// percentile) are 1 — a soft kick counts as much as a loud snare, since the pattern they make
+/// together (kick on 1, snare on 2 and 4) is what says where the beats are. Aligned with
+/// librosa's envelope (two frames after the flux: see `FrameFeatures::onset`).
+fn beat_layer(low: &[f32], mid: &[f32]) -> Vec<f32> {
+    fn p99(x: &[f32]) -> f32 {
+        let mut v: Vec<f32> = x.iter().copied().filter(|&v| v > 0.0).collect();
+        if v.is_empty() {
+            return 0.0;
+        }
+        let k = (v.len() * 99 / 100).min(v.len() - 1);
+        *v.select_nth_unstable_by(k, f32::total_cmp).1
+    }
+    // A band is raised at most to a tenth of the other's strength: one without real onsets
+    // must not have its faint flux scaled up to look like them.
+    let (pl, pm) = (p99(low), p99(mid));
+    let floor = 0.1 * pl.max(pm);
+    let scale = |p: f32| if floor > 0.0 { 1.0 / p.max(floor) } else { 0.0 };
+    let (sl, sm) = (scale(pl), scale(pm));
+    let n = low.len();
+    let mut out = vec![0.0; n];
+    for t in 2..n {
+        out[t] = (low[t - 2] * sl).min(1.5) + (mid[t - 2] * sm).min(1.5);
+    }
+    out
 }
 
 impl Analyzer {
@@ -131,7 +160,8 @@ impl Analyzer {
                 summary: SummaryBuilder::default(),
                 timeline: TimelineBuilder::new(cal.frames),
                 onset: Vec::with_capacity(cal.frames),
-                low_mid: Vec::with_capacity(cal.frames),
+                low: Vec::with_capacity(cal.frames),
+                mid: Vec::with_capacity(cal.frames),
             },
         })
     }
@@ -145,10 +175,7 @@ impl Analyzer {
         let mut sink = self.sink;
         self.extractor.finish(|f, flux| sink.take(f, flux));
         let features = sink.summary.finish();
-        // The layer flux at frame t is the change into frame t; librosa's envelope (and so
-        // the beat times) sits two frames later. Align the layer the same way.
-        let mut low_mid = vec![0.0; 2.min(sink.low_mid.len())];
-        low_mid.extend_from_slice(&sink.low_mid[..sink.low_mid.len().saturating_sub(2)]);
+        let low_mid = beat_layer(&sink.low, &sink.mid);
         let rhythm = tempo::estimate(&tempo::Envelopes {
             all: &sink.onset,
             low_mid: &low_mid,

@@ -1,4 +1,4 @@
-//! A two-hour signal is analysed in memory that does not grow with its length: frame
+//! A two-hour track is analysed in memory that does not grow with its length: frame
 //! features are summarized as they stream, and only the onset envelope (8 bytes per 23 ms
 //! frame) and the summaries are kept. Its own test binary, so the process's peak memory is
 //! this test's alone.
@@ -20,20 +20,25 @@ fn two_hours_in_flat_memory() {
     let sr = SAMPLE_RATE as usize;
     let total = 2 * 3600 * sr;
     let block = 8192;
-    // A click every half second over a tone: generated block by block, never held.
+    // Ten seconds of a rock groove at 120 BPM, repeated: generated once, never the whole.
+    let bar = tonearm_media::synth::groove(
+        tonearm_media::synth::Groove::Rock,
+        120.0,
+        10.0,
+        SAMPLE_RATE,
+        5,
+    );
     let feed = |sink: &mut dyn FnMut(&[f32])| -> Result<(), ()> {
-        let mut buf = vec![0f32; block];
         let mut at = 0;
         while at < total {
-            let n = block.min(total - at);
-            for (j, x) in buf[..n].iter_mut().enumerate() {
-                let i = at + j;
-                let t = i as f32 / sr as f32;
-                let click = if i % (sr / 2) < 200 { 0.5 } else { 0.0 };
-                *x = 0.2 * (2.0 * std::f32::consts::PI * 220.0 * t).sin() + click;
+            for block in bar.samples.chunks(block) {
+                let n = block.len().min(total - at);
+                sink(&block[..n]);
+                at += n;
+                if at == total {
+                    break;
+                }
             }
-            sink(&buf[..n]);
-            at += n;
         }
         Ok(())
     };

@@ -3,7 +3,7 @@
 //!
 //! Beyond the tones here: [`signals`] (noise, sweeps, a click track), [`drums`] (a synthesized kit
 //! playing 4/4 grooves at a known tempo), [`harmony`] (chord progressions in a known key) and
-//! [`song`] (both at once). Every generator is a pure function of its arguments, a `seed`
+//! [`song`](mod@song) (both at once). Every generator is a pure function of its arguments, a `seed`
 //! included ([`rng`]), so a test can name its material and expect exact numbers from it.
 
 use std::io::{self, Write};
@@ -14,8 +14,8 @@ pub mod rng;
 pub mod signals;
 pub mod song;
 
-pub use drums::{groove, groove_with, tempo_set, Feel, Groove, TempoCase};
-pub use harmony::{key_name, key_progression, key_set, KeyCase};
+pub use drums::{groove, groove_with, tempo_set, Feel, Groove, TempoCase, TEMPO_CASE_SECONDS};
+pub use harmony::{key_name, key_progression, key_set, KeyCase, KEY_CASE_SECONDS};
 pub use signals::{chirp, click_track, white_noise};
 pub use song::song;
 
