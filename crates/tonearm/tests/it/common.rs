@@ -428,9 +428,10 @@ pub fn spawn_server_on<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
         .env_remove("TONEARM_DATA")
         .env_remove("TONEARM_LIBRARY")
         .env("RUST_LOG", "warn")
-        // Packaging every track for HLS would load the machine under every test; the HLS
-        // tests turn it on (or ask for packages on demand).
+        // Packaging (or analysing) every track would load the machine under every test; the
+        // HLS and analysis tests turn it on (or ask on demand).
         .env("TONEARM_JOBS__HLS_ALL", "false")
+        .env("TONEARM_JOBS__ANALYSIS_ALL", "false")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
     cmd.envs(db_env(data));

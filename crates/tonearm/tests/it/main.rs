@@ -7,6 +7,7 @@
 #[macro_use]
 mod common;
 
+mod analysis;
 mod auth;
 mod hls;
 mod library;
