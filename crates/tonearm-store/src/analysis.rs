@@ -153,3 +153,126 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{input_stamp, FileStamp, NewTrack};
+
+    async fn store_with(tracks: &[(&str, i64)]) -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let rows: Vec<NewTrack> = tracks
+            .iter()
+            .map(|&(id, size)| NewTrack {
+                id: id.into(),
+                path: format!("/m/{id}.flac"),
+                size_bytes: size,
+                mtime_ms: 20,
+                ..Default::default()
+            })
+            .collect();
+        store.upsert_tracks(&rows, 1).await.unwrap();
+        for &(id, size) in tracks {
+            let stamp = FileStamp {
+                size_bytes: size,
+                mtime_ms: 20,
+            };
+            assert!(store.set_loudness(id, stamp, -14.0, 0.9).await.unwrap());
+        }
+        (dir, store)
+    }
+
+    /// Runs every queued analysis job to completion with a stored row of `version`.
+    async fn analyse_all(store: &Store, version: i64) -> usize {
+        let mut n = 0;
+        while let Some(job) = store
+            .claim_job_of("w", 60_000, 5, Some("analysis"), |_| String::new())
+            .await
+            .unwrap()
+        {
+            let row = TrackAnalysis {
+                track_id: job.track_id.clone(),
+                input: job.input.clone(),
+                version,
+                state: ANALYSIS_READY.into(),
+                bpm: Some(120.0),
+                ..Default::default()
+            };
+            assert!(store.publish_analysis(&job, &row).await.unwrap());
+            n += 1;
+        }
+        n
+    }
+
+    #[tokio::test]
+    async fn only_missing_changed_or_older_analyses_are_queued() {
+        let (_dir, store) = store_with(&[("a", 10), ("b", 11), ("c", 12)]).await;
+        assert_eq!(store.enqueue_missing_analysis(1, true).await.unwrap(), 3);
+        assert_eq!(analyse_all(&store, 1).await, 3);
+        // Nothing is stale: nothing is queued.
+        assert_eq!(store.enqueue_missing_analysis(1, true).await.unwrap(), 0);
+        // One file changes: only it is queued, and its old analysis no longer shows.
+        let changed = NewTrack {
+            id: "b".into(),
+            path: "/m/b.flac".into(),
+            size_bytes: 99,
+            mtime_ms: 20,
+            ..Default::default()
+        };
+        store.upsert_tracks(&[changed], 2).await.unwrap();
+        assert!(store.track_analysis("b").await.unwrap().is_none());
+        assert_eq!(store.enqueue_missing_analysis(1, false).await.unwrap(), 1);
+        assert_eq!(analyse_all(&store, 1).await, 1);
+        assert_eq!(
+            store.track_analysis("b").await.unwrap().unwrap().input,
+            input_stamp(99, 20)
+        );
+        // (The changed file's loudness is measured again before the pipeline analyses it.)
+        let stamp = FileStamp {
+            size_bytes: 99,
+            mtime_ms: 20,
+        };
+        assert!(store.set_loudness("b", stamp, -14.0, 0.9).await.unwrap());
+        // A new algorithm version re-queues everything once.
+        assert_eq!(store.enqueue_missing_analysis(2, true).await.unwrap(), 3);
+        assert_eq!(analyse_all(&store, 2).await, 3);
+        assert_eq!(store.enqueue_missing_analysis(2, true).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_stale_lease_or_a_changed_file_stores_nothing() {
+        let (_dir, store) = store_with(&[("a", 10)]).await;
+        store.enqueue_missing_analysis(1, true).await.unwrap();
+        let job = store
+            .claim_job_of("w1", -1, 5, Some("analysis"), |_| String::new())
+            .await
+            .unwrap()
+            .unwrap();
+        // Its lease lapsed and another worker took the job.
+        let _other = store
+            .claim_job_of("w2", 60_000, 5, Some("analysis"), |_| String::new())
+            .await
+            .unwrap()
+            .unwrap();
+        let row = TrackAnalysis {
+            track_id: "a".into(),
+            input: job.input.clone(),
+            version: 1,
+            state: ANALYSIS_READY.into(),
+            ..Default::default()
+        };
+        assert!(!store.publish_analysis(&job, &row).await.unwrap());
+        assert!(store.track_analysis("a").await.unwrap().is_none());
+        // Claims of another kind are not taken by an analysis-only claimer.
+        store
+            .enqueue_job("hls", "a", &job.input, 0, false)
+            .await
+            .unwrap();
+        assert!(store
+            .claim_job_of("w3", 60_000, 5, Some("analysis"), |_| String::new())
+            .await
+            .unwrap()
+            .is_none());
+    }
+}
