@@ -59,6 +59,14 @@ enum Command {
         /// These tracks (ids), analysed again.
         tracks: Vec<String>,
     },
+    /// Analyse one audio file (not the library) and print the analysis as JSON.
+    #[command(hide = true)]
+    AnalyzeFile {
+        file: PathBuf,
+        /// Print only the time taken and the peak memory (for `make bench`).
+        #[arg(long)]
+        timing: bool,
+    },
     /// Write the demo library (synthesized, tagged tracks in several formats).
     Demo {
         /// Where to write it (default <data>/media/demo).
@@ -147,6 +155,7 @@ fn main() -> anyhow::Result<()> {
             init_logging(&cfg);
             rt.block_on(analyze(cfg, all, tracks))?;
         }
+        Command::AnalyzeFile { file, timing } => analyze_file(&file, timing)?,
         Command::Demo { out } => {
             let cfg = settings::load(&cli.config, None, None)?;
             let dir = out.unwrap_or_else(|| cfg.media_dir().join("demo"));
@@ -286,6 +295,38 @@ async fn process(
     }
     st.store.close().await;
     anyhow::ensure!(failed == 0, "{failed} jobs failed");
+    Ok(())
+}
+
+/// `tonearm analyze-file`: one file's analysis as JSON, or with `timing` how long it took and
+/// the process's peak resident memory.
+fn analyze_file(file: &std::path::Path, timing: bool) -> anyhow::Result<()> {
+    let start = std::time::Instant::now();
+    let a =
+        tonearm_library::analysis::analyze_file(file, &std::sync::atomic::AtomicBool::new(false))?;
+    let seconds = start.elapsed().as_secs_f64();
+    if timing {
+        let peak_rss_kb: u64 = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            })
+            .unwrap_or(0);
+        println!(
+            "{}",
+            serde_json::json!({ "seconds": seconds, "peak_rss_kb": peak_rss_kb })
+        );
+    } else {
+        match a {
+            Ok(a) => println!("{}", serde_json::to_string_pretty(&a)?),
+            Err(why) => println!(
+                "{}",
+                serde_json::json!({ "not_analysable": why.to_string() })
+            ),
+        }
+    }
     Ok(())
 }
 

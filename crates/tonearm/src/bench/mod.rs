@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tonearm_media::synth::{chord_progression, write_wav};
 
+mod analysis;
 mod floor;
 mod hls;
 mod rooms;
@@ -37,6 +38,9 @@ pub struct BenchArgs {
     /// Run only the HLS benchmarks.
     #[arg(long)]
     pub hls_only: bool,
+    /// Run only the audio analysis benchmarks.
+    #[arg(long)]
+    pub analysis_only: bool,
 }
 
 /// `Authorization: …\r\n` for the benchmark's admin on the current server.
@@ -292,6 +296,9 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.hls_only {
         return hls::run(&tmp, args.track_secs, args.trials);
     }
+    if args.analysis_only {
+        return analysis::run(&tmp, args.track_secs);
+    }
     println!(
         "preparing a {}-s 44.1 kHz stereo FLAC and {} copies for cold first plays…",
         args.track_secs,
@@ -436,6 +443,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     // 4. Scan rate and idle RSS.
     scan_bench(&tmp, args.scan_files)?;
     hls::run(&tmp, args.track_secs, args.trials)?;
+    analysis::run(&tmp, args.track_secs)?;
     rooms::run(&tmp, &args.room_guests)?;
     let _ = std::fs::remove_dir_all(&tmp);
     Ok(())
