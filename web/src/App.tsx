@@ -12,6 +12,7 @@ import { ArtistPage } from "./library/ArtistPage";
 import { ArtistsPage } from "./library/ArtistsPage";
 import { LibraryHome } from "./library/LibraryHome";
 import { SearchPage } from "./library/SearchPage";
+import { TrackPage } from "./library/TrackPage";
 import { TracksPage } from "./library/TracksPage";
 import { usePageTitle } from "./library/usePageTitle";
 import { PlayerBar, PlayerProvider } from "./player";
@@ -38,6 +39,8 @@ function page(route: Route): ReactNode {
       return <LibraryHome />;
     case "tracks":
       return <TracksPage />;
+    case "track":
+      return <TrackPage key={route.id} id={route.id} />;
     case "albums":
       return <AlbumsPage />;
     case "album":

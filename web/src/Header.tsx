@@ -16,7 +16,7 @@ const LIBRARY_NAV: NavItem[] = [
   { href: paths.home(), label: "Home", active: ["home"] },
   { href: paths.artists(), label: "Artists", active: ["artists", "artist"] },
   { href: paths.albums(), label: "Albums", active: ["albums", "album"] },
-  { href: paths.tracks(), label: "Tracks", active: ["tracks"] },
+  { href: paths.tracks(), label: "Tracks", active: ["tracks", "track"] },
 ];
 const ROOMS_NAV: NavItem = { href: paths.rooms(), label: "Rooms", active: ["rooms", "room"] };
 const ADMIN_NAV: NavItem = { href: paths.admin(), label: "Admin", active: ["admin"] };

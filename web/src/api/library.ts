@@ -1,6 +1,6 @@
 // Typed calls for the catalog screens and library management (README "HTTP API").
 import { accessToken, api } from "./client";
-import type { Page, Track } from "./types";
+import type { AnalysisAnswer, Page, Track } from "./types";
 
 /** An album as the server derives it from tags (`GET /api/albums`). */
 export interface Album {
@@ -49,9 +49,14 @@ export interface TrackQuery {
   album?: string;
   limit?: number;
   offset?: number;
-  /** A column the server orders by (title, artist, album, year, duration, format). */
+  /** A column the server orders by (title, artist, album, year, duration, format, bpm, key, energy). */
   sort?: string;
   order?: "asc" | "desc";
+  /** Tempo range, inclusive (tracks without a tempo never match). */
+  bpm_min?: number;
+  bpm_max?: number;
+  /** A key as the server spells it: "A minor", "F# major". */
+  key?: string;
 }
 
 /** Largest page the server gives (`MAX_LIMIT`). */
@@ -66,6 +71,13 @@ function query(params: Record<string, string | number | undefined>): string {
 
 export const listTracks = (q: TrackQuery, signal?: AbortSignal) =>
   api<Page<Track>>(`/api/tracks${query({ ...q })}`, { signal });
+
+export const getTrack = (id: string, signal?: AbortSignal) =>
+  api<Track>(`/api/tracks/${encodeURIComponent(id)}`, { signal });
+
+/** The track's audio analysis: ready, not analysable, or (202) pending/failed with its job. */
+export const getAnalysis = (trackId: string, signal?: AbortSignal) =>
+  api<AnalysisAnswer>(`/api/tracks/${encodeURIComponent(trackId)}/analysis`, { signal });
 
 export const listAlbums = (signal?: AbortSignal) => api<Page<Album>>("/api/albums", { signal });
 

@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { formatAudio, formatBytes, formatDuration, formatTotal, formatWait, plural } from "./format";
+import {
+  formatAudio,
+  formatBpm,
+  formatBytes,
+  formatDuration,
+  formatKey,
+  formatLufs,
+  formatPercent,
+  formatTotal,
+  formatWait,
+  plural,
+} from "./format";
 
 describe("formatDuration", () => {
   it("writes clock times", () => {
@@ -63,5 +74,37 @@ describe("formatAudio", () => {
     expect(formatAudio({ codec: "mp3", sample_rate: 48000, bit_depth: null, bitrate: 320_000 })).toBe(
       "MP3 · 48 kHz · 320 kbps",
     );
+  });
+});
+
+describe("analysis values", () => {
+  it("rounds tempos to whole BPM and leaves unknown ones empty", () => {
+    expect(formatBpm(123.4)).toBe("123");
+    expect(formatBpm(123.5)).toBe("124");
+    expect(formatBpm(59.96)).toBe("60");
+    expect(formatBpm(null)).toBe("");
+    expect(formatBpm(undefined)).toBe("");
+    expect(formatBpm(0)).toBe("");
+    expect(formatBpm(Number.NaN)).toBe("");
+  });
+  it("writes keys as the server spells them, with the Camelot code when given", () => {
+    expect(formatKey("A minor")).toBe("A minor");
+    expect(formatKey("F# major", "2B")).toBe("F# major (2B)");
+    expect(formatKey(" A minor ", " ")).toBe("A minor");
+    expect(formatKey(null, "8A")).toBe("");
+    expect(formatKey("")).toBe("");
+  });
+  it("writes scores as clamped percentages", () => {
+    expect(formatPercent(0.734)).toBe("73%");
+    expect(formatPercent(0)).toBe("0%");
+    expect(formatPercent(1.2)).toBe("100%");
+    expect(formatPercent(-0.1)).toBe("0%");
+    expect(formatPercent(null)).toBe("");
+  });
+  it("writes loudness to a tenth of a LU", () => {
+    expect(formatLufs(-14.23)).toBe("-14.2 LUFS");
+    expect(formatLufs(-0.01)).toBe("0.0 LUFS");
+    expect(formatLufs(null)).toBe("");
+    expect(formatLufs(Number.NEGATIVE_INFINITY)).toBe("");
   });
 });

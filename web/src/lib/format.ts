@@ -1,4 +1,5 @@
-// Human spellings of numbers the server sends: durations, sizes, counts, waits, audio formats.
+// Human spellings of numbers the server sends: durations, sizes, counts, waits, audio formats,
+// and the audio analysis's tempo, key, scores and loudness.
 
 /** A track length as a clock: "3:07", "1:02:05"; "–:––" when unknown. */
 export function formatDuration(ms: number | null | undefined): string {
@@ -65,4 +66,33 @@ export function formatAudio(t: {
   if (t.bit_depth) parts.push(`${t.bit_depth}-bit`);
   else if (t.bitrate > 0) parts.push(`${Math.round(t.bitrate / 1000)} kbps`);
   return parts.join(" · ");
+}
+
+/** A tempo as a whole number of beats per minute: "123"; "" when unknown (an empty cell). */
+export function formatBpm(bpm: number | null | undefined): string {
+  if (bpm == null || !Number.isFinite(bpm) || bpm <= 0) return "";
+  return String(Math.round(bpm));
+}
+
+/**
+ * A key as the server spells it ("A minor", "F# major"), with its Camelot code when known:
+ * "A minor (8A)"; "" when unknown.
+ */
+export function formatKey(name: string | null | undefined, camelot?: string | null): string {
+  const k = name?.trim() ?? "";
+  if (!k) return "";
+  return camelot?.trim() ? `${k} (${camelot.trim()})` : k;
+}
+
+/** A 0..1 score as a percentage: "73%" (clamped); "" when unknown. */
+export function formatPercent(v: number | null | undefined): string {
+  if (v == null || !Number.isFinite(v)) return "";
+  return `${Math.round(Math.min(1, Math.max(0, v)) * 100)}%`;
+}
+
+/** Integrated loudness: "-14.2 LUFS"; "" when unknown. */
+export function formatLufs(lufs: number | null | undefined): string {
+  if (lufs == null || !Number.isFinite(lufs)) return "";
+  const v = lufs.toFixed(1);
+  return `${v === "-0.0" ? "0.0" : v} LUFS`;
 }

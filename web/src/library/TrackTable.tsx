@@ -1,8 +1,10 @@
 // The tracks table shared by the tracks, album, artist and search screens. Clicking a title
-// plays the list as shown (sorted or not) from that track, so "next" follows what you see.
+// plays the list as shown (sorted or not) from that track, so "next" follows what you see; the
+// (i) link beside it opens the track's page.
 import type { Track } from "../api/types";
 import { usePlayer } from "../player";
-import { formatAudio, formatDuration } from "../lib/format";
+import { Icon } from "../player/icons";
+import { formatAudio, formatBpm, formatDuration } from "../lib/format";
 import { paths } from "../router/match";
 import type { Sort, SortKey } from "./sort";
 
@@ -17,6 +19,8 @@ const COLUMNS: Column[] = [
   { key: "artist", label: "Artist", className: "col-artist" },
   { key: "album", label: "Album", className: "col-album" },
   { key: "year", label: "Year", className: "col-year" },
+  { key: "bpm", label: "BPM", className: "col-bpm" },
+  { key: "key", label: "Key", className: "col-key" },
   { key: "format", label: "Format", className: "col-format" },
   { key: "duration", label: "Time", className: "col-time" },
 ];
@@ -34,9 +38,16 @@ export interface TrackTableProps {
 
 export function TrackTable({ tracks, caption, sort, trackNumbers, hideAlbum }: TrackTableProps) {
   const player = usePlayer();
-  // A column with nothing in it (no year tags at all) is only noise.
+  // A column with nothing in it (no year tags at all, nothing analysed yet) is only noise.
   const showYear = tracks.some((t) => t.year);
-  const cols = COLUMNS.filter((c) => !(hideAlbum && c.key === "album") && (showYear || c.key !== "year"));
+  const showBpm = tracks.some((t) => formatBpm(t.bpm) !== "");
+  const showKey = tracks.some((t) => t.key);
+  const hidden = new Set<SortKey>();
+  if (hideAlbum) hidden.add("album");
+  if (!showYear) hidden.add("year");
+  if (!showBpm) hidden.add("bpm");
+  if (!showKey) hidden.add("key");
+  const cols = COLUMNS.filter((c) => !hidden.has(c.key));
   return (
     <div className="table-wrap">
       <table className="tracks">
@@ -76,14 +87,19 @@ export function TrackTable({ tracks, caption, sort, trackNumbers, hideAlbum }: T
               <tr key={t.id} className={playing ? "playing" : undefined} aria-current={playing ? "true" : undefined}>
                 <td className="col-no">{playing ? <span aria-label="Now playing">▶</span> : trackNumbers ? (t.track_no ?? "") : i + 1}</td>
                 <td className="col-title">
-                  <button
-                    type="button"
-                    className="play-title"
-                    onClick={() => player.playQueue([...tracks], i)}
-                    aria-label={`Play ${t.title || "untitled"} by ${t.artist || "unknown artist"}`}
-                  >
-                    {t.title || "Untitled"}
-                  </button>
+                  <span className="title-line">
+                    <button
+                      type="button"
+                      className="play-title"
+                      onClick={() => player.playQueue([...tracks], i)}
+                      aria-label={`Play ${t.title || "untitled"} by ${t.artist || "unknown artist"}`}
+                    >
+                      {t.title || "Untitled"}
+                    </button>
+                    <a className="track-link" href={paths.track(t.id)} aria-label={`About ${t.title || "untitled"}`} title="Track details">
+                      <Icon name="info" size={16} />
+                    </a>
+                  </span>
                   <span className="narrow-only muted" aria-hidden="true">
                     {t.artist}
                   </span>
@@ -93,6 +109,8 @@ export function TrackTable({ tracks, caption, sort, trackNumbers, hideAlbum }: T
                   <td className="col-album">{t.album_id ? <a href={paths.album(t.album_id)}>{t.album}</a> : t.album}</td>
                 )}
                 {showYear && <td className="col-year">{t.year ?? ""}</td>}
+                {showBpm && <td className="col-bpm">{formatBpm(t.bpm)}</td>}
+                {showKey && <td className="col-key">{t.key ?? ""}</td>}
                 <td className="col-format">{formatAudio(t)}</td>
                 <td className="col-time">{formatDuration(t.duration_ms)}</td>
               </tr>

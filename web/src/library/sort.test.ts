@@ -28,6 +28,9 @@ function track(p: Partial<Track>): Track {
     true_peak: null,
     replay_gain_db: null,
     has_cover: false,
+    bpm: null,
+    key: null,
+    energy: null,
     ...p,
   };
 }
@@ -66,6 +69,25 @@ describe("sortTracks", () => {
       "café Oscillation",
     ]);
     expect(titles(sortTracks(list, { key: "year", dir: "desc" })).at(-1)).toBe("café Oscillation");
+  });
+
+  it("sorts by the analysis' tempo, key and energy, unanalysed tracks last", () => {
+    const ts = [
+      track({ title: "slow", bpm: 80.4, key: "F# major", energy: 0.2 }),
+      track({ title: "none" }),
+      track({ title: "fast", bpm: 140, key: "A minor", energy: 0.9 }),
+      track({ title: "mid", bpm: 120.5, key: "C major", energy: 0.5 }),
+    ];
+    expect(titles(sortTracks(ts, { key: "bpm", dir: "asc" }))).toEqual(["slow", "mid", "fast", "none"]);
+    expect(titles(sortTracks(ts, { key: "bpm", dir: "desc" }))).toEqual(["fast", "mid", "slow", "none"]);
+    // Keys in pitch order (C major, …, F# major, …, A minor), as the server sorts them.
+    expect(titles(sortTracks(ts, { key: "key", dir: "asc" }))).toEqual(["mid", "slow", "fast", "none"]);
+    expect(titles(sortTracks(ts, { key: "key", dir: "desc" }))).toEqual(["fast", "slow", "mid", "none"]);
+    expect(titles(sortTracks(ts, { key: "energy", dir: "desc" }))).toEqual(["fast", "mid", "slow", "none"]);
+    // A server from before the analysis sends no such fields: those rows count as unknown.
+    const old = { ...track({ title: "old" }) } as Partial<Track>;
+    delete old.bpm;
+    expect(titles(sortTracks([old as Track, ts[2]], { key: "bpm", dir: "asc" }))).toEqual(["fast", "old"]);
   });
 
   it("uses natural order for numbers inside text", () => {

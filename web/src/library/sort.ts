@@ -1,8 +1,10 @@
 // Sorting the tracks table by a column: stable, natural ("Track 2" before "Track 10"),
 // case- and accent-insensitive, unknown values always last, ties broken by album order.
 import type { Track } from "../api/types";
+import { keyOrder } from "./musicKeys";
 
-export type SortKey = "title" | "artist" | "album" | "year" | "duration" | "format";
+/** The columns the table sorts by; each is also a `sort` the server accepts. */
+export type SortKey = "title" | "artist" | "album" | "year" | "duration" | "format" | "bpm" | "key" | "energy";
 export type SortDir = "asc" | "desc";
 export interface Sort {
   key: SortKey;
@@ -27,6 +29,14 @@ function value(t: Track, key: SortKey): Value {
       return t.duration_ms;
     case "format":
       return t.codec || null;
+    // `?? null`: a server from before the analysis sends no such fields at all.
+    case "bpm":
+      return t.bpm ?? null;
+    case "key":
+      // Pitch order, major before minor at each tonic: the order the server sorts by.
+      return t.key ? keyOrder(t.key) : null;
+    case "energy":
+      return t.energy ?? null;
   }
 }
 

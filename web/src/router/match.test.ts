@@ -5,6 +5,7 @@ describe("matchRoute", () => {
   it("matches every screen", () => {
     expect(matchRoute("/")).toEqual({ name: "home" });
     expect(matchRoute("/tracks")).toEqual({ name: "tracks" });
+    expect(matchRoute("/track/t9")).toEqual({ name: "track", id: "t9" });
     expect(matchRoute("/albums")).toEqual({ name: "albums" });
     expect(matchRoute("/albums/abc")).toEqual({ name: "album", id: "abc" });
     expect(matchRoute("/artists")).toEqual({ name: "artists" });
@@ -28,11 +29,14 @@ describe("matchRoute", () => {
     expect(matchRoute("/albums/a/b").name).toBe("notFound");
     expect(matchRoute("/albums/%E0%A4%A").name).toBe("notFound");
     expect(matchRoute("/tracks/abc").name).toBe("notFound");
+    expect(matchRoute("/track").name).toBe("notFound");
+    expect(matchRoute("/track/a/analysis").name).toBe("notFound");
   });
 
   it("round-trips ids through paths", () => {
     for (const id of ["plain", "with space", "a/b", "ü?#&%"]) {
       expect(matchRoute(paths.album(id))).toEqual({ name: "album", id });
+      expect(matchRoute(paths.track(id))).toEqual({ name: "track", id });
       expect(matchRoute(paths.artist(id))).toEqual({ name: "artist", id });
       expect(matchRoute(paths.room(id))).toEqual({ name: "room", id });
     }
@@ -67,6 +71,7 @@ describe("requiresAuth", () => {
     expect(requiresAuth({ name: "signin", next: "/" })).toBe(false);
     expect(requiresAuth({ name: "setup" })).toBe(false);
     expect(requiresAuth({ name: "tracks" })).toBe(true);
+    expect(requiresAuth({ name: "track", id: "t" })).toBe(true);
     expect(requiresAuth({ name: "home" })).toBe(true);
     expect(requiresAuth({ name: "admin" })).toBe(true);
   });

@@ -5,6 +5,7 @@
 export type Route =
   | { name: "home" }
   | { name: "tracks" }
+  | { name: "track"; id: string }
   | { name: "albums" }
   | { name: "album"; id: string }
   | { name: "artists" }
@@ -21,6 +22,7 @@ export type Route =
 export const paths = {
   home: () => "/",
   tracks: () => "/tracks",
+  track: (id: string) => `/track/${encodeURIComponent(id)}`,
   albums: () => "/albums",
   album: (id: string) => `/albums/${encodeURIComponent(id)}`,
   artists: () => "/artists",
@@ -89,6 +91,8 @@ export function matchRoute(pathname: string, search = ""): Route {
   const id = decode(second);
   if (id === null) return notFound;
   switch (first) {
+    case "track":
+      return { name: "track", id };
     case "albums":
       return { name: "album", id };
     case "artists":
