@@ -7,7 +7,8 @@
 #          redis-server (tests start their own on loopback: shared limits and revocation),
 #          and a Python venv in .cache/test-venv with python-socketio, the stock Socket.IO
 #          client the room protocol tests drive, and s3s-fs (a real S3 server over a folder,
-#          `cargo install`ed) for the object-storage tests
+#          `cargo install`ed) for the object-storage tests, and librosa 0.11 in .cache/librosa-venv
+#          (scripts/ensure-librosa.sh), the numerical judge of the audio analysis
 set -euo pipefail
 want=(cmake pkg-config make npm)
 [ "${1:-build}" = test ] && want+=(ffmpeg redis-server chromium)
@@ -49,6 +50,10 @@ if [ "${1:-build}" = test ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$reqs"
   fi
+fi
+
+if [ "${1:-build}" = test ]; then
+  "$(dirname "$0")/ensure-librosa.sh"
 fi
 
 if [ "${1:-build}" = test ] && ! command -v s3s-fs >/dev/null; then
