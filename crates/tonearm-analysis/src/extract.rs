@@ -69,9 +69,15 @@ impl Spectra {
         }
     }
 
-    fn take(&mut self, frame: &Frame<'_>, bank: &MelBank) {
-        self.stft
-            .power_and_magnitude(frame.samples, &mut self.power, &mut self.magnitude);
+    /// The frame's power and mel spectra, and its magnitudes when `magnitude` (the first pass
+    /// needs none).
+    fn take(&mut self, frame: &Frame<'_>, bank: &MelBank, magnitude: bool) {
+        if magnitude {
+            self.stft
+                .power_and_magnitude(frame.samples, &mut self.power, &mut self.magnitude);
+        } else {
+            self.stft.power(frame.samples, &mut self.power);
+        }
         bank.apply(&self.power, &mut self.mel);
     }
 }
@@ -109,12 +115,12 @@ struct CalibrationState<'a> {
 
 impl CalibrationState<'_> {
     fn frame(&mut self, frame: Frame<'_>) {
-        self.spectra.take(&frame, self.mels);
+        self.spectra.take(&frame, self.mels, false);
         let s = &*self.spectra;
         *self.mel_max = s.mel.iter().copied().fold(*self.mel_max, f32::max);
         let (mut peak, mut valley) = ([0.0; N_BANDS], [0.0; N_BANDS]);
         self.spectral
-            .contrast_bands(&s.magnitude, &mut peak, &mut valley);
+            .contrast_bands(&s.power, &mut peak, &mut valley);
         *self.peak_max = peak.iter().copied().fold(*self.peak_max, f32::max);
         *self.valley_max = valley.iter().copied().fold(*self.valley_max, f32::max);
         self.votes.add(&s.power);
@@ -202,25 +208,22 @@ pub struct FrameFeatures {
 }
 
 /// Onset flux per frame in layers besides librosa's, for the tempo's metrical choice: the low
-/// bands (kick, bass), the middle bands (snare, chords) and the high bands (hi-hats, cymbals).
+/// bands (kick, bass) and the middle bands (snare, chords); the high bands (hi-hats, cymbals)
+/// are left out, since they mark subdivisions more than beats.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Flux {
     pub all: f32,
     pub low: f32,
     pub mid: f32,
-    pub high: f32,
 }
 
 /// Mel bands of the low layer: below about 420 Hz.
 const LOW_BANDS: usize = 16;
 /// Mel bands up to the end of the middle layer: below about 3 kHz.
 const MID_END: usize = 80;
-/// Mel bands in the high layer: above about 4.3 kHz.
-const HIGH_FROM: usize = 96;
-/// The tempo layers compress mel power by this power law (relative to the loudest band) rather
-/// than decibels: a ghost note 14 dB under the backbeat stays a third of it, where the dB flux
-/// of a hit out of silence is nearly as large whatever its level.
-const LAYER_POWER: f32 = 1.0 / 3.0;
+// The tempo layers compress mel power by a cube root (relative to the loudest band) rather
+// than decibels: a ghost note 14 dB under the backbeat stays a third of it, where the dB flux
+// of a hit out of silence is nearly as large whatever its level.
 
 /// The second pass.
 pub struct Extractor {
@@ -249,7 +252,7 @@ struct ExtractState {
 
 impl ExtractState {
     fn frame(&mut self, frame: Frame<'_>, out: &mut impl FnMut(&FrameFeatures, Flux)) {
-        self.spectra.take(&frame, &self.mels);
+        self.spectra.take(&frame, &self.mels, true);
         let s = &self.spectra;
         let mut f = FrameFeatures {
             index: frame.index,
@@ -260,7 +263,7 @@ impl ExtractState {
         for ((d, l), &m) in db.iter_mut().zip(layer.iter_mut()).zip(&s.mel) {
             let v = power_db(m);
             *d = v.max(self.mel_floor);
-            *l = (m * self.layer_scale).powf(LAYER_POWER);
+            *l = (m * self.layer_scale).cbrt();
         }
         self.dct.apply(&db, &mut f.mfcc);
         let shape = self.spectral.shape(&s.magnitude, &s.power);
@@ -270,7 +273,7 @@ impl ExtractState {
         f.flatness = shape.flatness;
         let (mut peak, mut valley) = ([0.0; N_BANDS], [0.0; N_BANDS]);
         self.spectral
-            .contrast_bands(&s.magnitude, &mut peak, &mut valley);
+            .contrast_bands(&s.power, &mut peak, &mut valley);
         for k in 0..N_BANDS {
             f.contrast[k] =
                 power_db(peak[k]).max(self.peak_floor) - power_db(valley[k]).max(self.valley_floor);
@@ -299,7 +302,6 @@ impl ExtractState {
             flux.all = rise(&db, pd) / N_MELS as f32;
             flux.low = band(0..LOW_BANDS);
             flux.mid = band(LOW_BANDS..MID_END);
-            flux.high = band(HIGH_FROM..N_MELS);
         }
         self.recent = [self.recent[1], self.recent[2], flux.all];
         f.onset = if frame.index >= 3 {

@@ -103,11 +103,18 @@ impl Spectral {
                 break;
             }
         }
+        // The geometric mean from products of 16 values (each in [1e-10, 1e8], so a product
+        // stays well inside f64) and one logarithm per 16: a logarithm per bin was the costliest
+        // step of the whole analysis.
         let (mut log_sum, mut sum) = (0.0f64, 0.0f64);
-        for &p in power {
-            let x = p.max(AMIN) as f64;
-            log_sum += x.ln();
-            sum += x;
+        for chunk in power.chunks(16) {
+            let mut prod = 1.0f64;
+            for &p in chunk {
+                let x = p.max(AMIN) as f64;
+                prod *= x;
+                sum += x;
+            }
+            log_sum += prod.ln();
         }
         let n = power.len() as f64;
         let flatness = (log_sum / n).exp() / (sum / n);
@@ -119,38 +126,58 @@ impl Spectral {
         }
     }
 
-    /// Each contrast band's peak and valley magnitudes (before decibels).
+    /// Each contrast band's peak and valley magnitudes (before decibels), from the power
+    /// spectrum: the square root keeps the order, so the selection runs on the powers and only
+    /// the selected few are rooted.
     pub fn contrast_bands(
         &mut self,
-        magnitude: &[f32],
+        power: &[f32],
         peak: &mut [f32; N_BANDS],
         valley: &mut [f32; N_BANDS],
     ) {
         for (k, b) in self.bands.iter().enumerate() {
-            self.sort.clear();
-            self.sort.extend_from_slice(&magnitude[b.start..b.end]);
-            let n = self.sort.len();
-            let a = b.alpha.min(n);
-            // Only the `a` smallest and largest are needed: two selections, not a sort.
-            self.sort.select_nth_unstable_by(a - 1, f32::total_cmp);
-            valley[k] = mean(&self.sort[..a]);
-            let rest = &mut self.sort[a..];
-            let hi = if rest.len() >= a {
-                let at = rest.len() - a;
-                rest.select_nth_unstable_by(at, f32::total_cmp);
-                mean(&rest[at..])
-            } else {
-                // The band is smaller than two selections: the peaks overlap the valleys.
-                self.sort.sort_unstable_by(f32::total_cmp);
-                mean(&self.sort[n - a..])
-            };
-            peak[k] = hi;
+            let band = &power[b.start..b.end];
+            let a = b.alpha.min(band.len());
+            let (lo, hi) = extremes(band, a, &mut self.sort);
+            valley[k] = mean_sqrt(lo);
+            peak[k] = mean_sqrt(hi);
         }
     }
 }
 
-fn mean(x: &[f32]) -> f32 {
-    (x.iter().map(|&v| v as f64).sum::<f64>() / x.len().max(1) as f64) as f32
+/// The `a` smallest and `a` largest values of `x` (1 ≤ a ≤ x.len()), in no particular order.
+/// One value each is a minimum and a maximum; more are two selections on a copy (spectra are
+/// sorted-ish by frequency, the worst case for keeping small sorted lists).
+fn extremes<'a>(x: &[f32], a: usize, spill: &'a mut Vec<f32>) -> (&'a [f32], &'a [f32]) {
+    spill.clear();
+    if a == 1 {
+        let (lo, hi) = x
+            .iter()
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        spill.extend_from_slice(&[lo, hi]);
+        return spill.split_at(1);
+    }
+    spill.extend_from_slice(x);
+    let n = spill.len();
+    spill.select_nth_unstable_by(a - 1, f32::total_cmp);
+    if n - a >= a {
+        let rest = &mut spill[a..];
+        let at = rest.len() - a;
+        rest.select_nth_unstable_by(at, f32::total_cmp);
+        let (lo, rest) = spill.split_at(a);
+        (lo, &rest[rest.len() - a..])
+    } else {
+        // Fewer than 2a values: the largest overlap the smallest.
+        spill.sort_unstable_by(f32::total_cmp);
+        let (lo, _) = spill.split_at(a);
+        (lo, &spill[n - a..])
+    }
+}
+
+fn mean_sqrt(x: &[f32]) -> f32 {
+    (x.iter().map(|&v| (v as f64).sqrt()).sum::<f64>() / x.len().max(1) as f64) as f32
 }
 
 #[cfg(test)]
@@ -181,5 +208,22 @@ mod tests {
         let (mut p, mut v) = ([0.0; N_BANDS], [0.0; N_BANDS]);
         m.contrast_bands(&mag, &mut p, &mut v);
         assert!(p.iter().chain(&v).all(|&x| x == 1.0));
+    }
+
+    #[test]
+    fn extremes_match_a_sort() {
+        let mut spill = Vec::new();
+        let mut x: Vec<f32> = (0..431).map(|i| ((i * 7919) % 431) as f32 * 0.5).collect();
+        x[17] = 1e-9;
+        for a in [1, 2, 3, 6, 9, 16, 17, 40] {
+            let (lo, hi) = extremes(&x, a, &mut spill);
+            let (mut lo, mut hi) = (lo.to_vec(), hi.to_vec());
+            lo.sort_by(f32::total_cmp);
+            hi.sort_by(f32::total_cmp);
+            let mut s = x.clone();
+            s.sort_by(f32::total_cmp);
+            assert_eq!(lo, s[..a].to_vec(), "{a}");
+            assert_eq!(hi, s[s.len() - a..].to_vec(), "{a}");
+        }
     }
 }

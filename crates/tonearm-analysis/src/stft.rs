@@ -149,25 +149,27 @@ impl Stft {
         }
     }
 
-    /// Writes the frame's power spectrum `|X|²` and magnitude `|X|` (`N_BINS` each).
-    pub fn power_and_magnitude(&mut self, frame: &[f32], power: &mut [f32], magnitude: &mut [f32]) {
+    /// Writes the frame's power spectrum `|X|²` (`N_BINS` values).
+    pub fn power(&mut self, frame: &[f32], power: &mut [f32]) {
         for ((x, &s), &w) in self.input.iter_mut().zip(frame).zip(&self.window) {
             *x = s as f64 * w;
         }
         self.fft
             .process_with_scratch(&mut self.input, &mut self.spectrum, &mut self.scratch)
             .expect("buffer sizes come from the plan");
-        for ((c, p), m) in self
-            .spectrum
-            .iter()
-            .zip(power.iter_mut())
-            .zip(magnitude.iter_mut())
-        {
-            let pw = c.re * c.re + c.im * c.im;
-            *p = pw as f32;
-            *m = pw.sqrt() as f32;
+        for (c, p) in self.spectrum.iter().zip(power.iter_mut()) {
+            *p = (c.re * c.re + c.im * c.im) as f32;
         }
         debug_assert_eq!(power.len(), N_BINS);
+    }
+
+    /// Writes the frame's power spectrum `|X|²` and magnitude `|X|` (`N_BINS` each).
+    pub fn power_and_magnitude(&mut self, frame: &[f32], power: &mut [f32], magnitude: &mut [f32]) {
+        self.power(frame, power);
+        // f32 square roots vectorize; the magnitudes librosa starts from are f32 too.
+        for (m, &p) in magnitude.iter_mut().zip(power.iter()) {
+            *m = p.sqrt();
+        }
     }
 }
 

@@ -11,36 +11,20 @@ use tonearm_media::synth;
 
 const RATE: u32 = 44_100;
 
-fn flac(lib: &Path, name: &str, pcm: &synth::Pcm) {
-    let tmp = lib.join(format!("{name}.wavtmp"));
-    wav(&tmp, pcm);
-    encode(
-        &tmp,
-        &lib.join(format!("{name}.flac")),
-        &[
-            "-f",
-            "flac",
-            "-c:a",
-            "flac",
-            "-metadata",
-            &format!("title={name}"),
-        ],
-    );
-    std::fs::remove_file(&tmp).unwrap();
-}
-
 fn library(lib: &Path) {
     flac(
         lib,
+        "Groove",
         "Groove",
         &synth::groove(synth::Groove::Rock, 123.0, 20.0, RATE, 11),
     );
     flac(
         lib,
         "Chords",
+        "Chords",
         &synth::key_progression(9, true, 100.0, 15.0, RATE, 7),
     );
-    flac(lib, "Hush", &synth::sine(440.0, 5.0, RATE, 1, 0.0));
+    flac(lib, "Hush", "Hush", &synth::sine(440.0, 5.0, RATE, 1, 0.0));
 }
 
 /// Polls a track's analysis until it is no longer pending; every answer on the way must be
@@ -251,6 +235,7 @@ async fn asking_queues_the_analysis() {
     let s = TestServer::start(|lib| {
         flac(
             lib,
+            "Groove",
             "Groove",
             &synth::groove(synth::Groove::FourOnTheFloor, 128.0, 12.0, RATE, 3),
         )

@@ -668,6 +668,25 @@ pub fn ffmpeg(args: &[&str]) {
 
 /// Encodes `src` (a WAV, whatever its extension) to `dst` with extra ffmpeg arguments (codec,
 /// metadata).
+/// Writes `pcm` as `<lib>/<name>.flac` titled `title` (through ffmpeg).
+pub fn flac(lib: &Path, name: &str, title: &str, pcm: &Pcm) {
+    let tmp = lib.join(format!("{name}.wavtmp"));
+    wav(&tmp, pcm);
+    encode(
+        &tmp,
+        &lib.join(format!("{name}.flac")),
+        &[
+            "-f",
+            "flac",
+            "-c:a",
+            "flac",
+            "-metadata",
+            &format!("title={title}"),
+        ],
+    );
+    std::fs::remove_file(&tmp).unwrap();
+}
+
 pub fn encode(src: &Path, dst: &Path, extra: &[&str]) {
     let mut args = vec!["-f", "wav", "-i", src.to_str().unwrap()];
     args.extend_from_slice(extra);

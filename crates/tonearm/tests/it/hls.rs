@@ -32,24 +32,6 @@ fn signal(seconds: f64) -> Pcm {
     }
 }
 
-fn flac(lib: &Path, name: &str, title: &str, pcm: &Pcm) {
-    let tmp = lib.join(format!("{name}.wavtmp"));
-    wav(&tmp, pcm);
-    encode(
-        &tmp,
-        &lib.join(format!("{name}.flac")),
-        &[
-            "-f",
-            "flac",
-            "-c:a",
-            "flac",
-            "-metadata",
-            &format!("title={title}"),
-        ],
-    );
-    std::fs::remove_file(&tmp).unwrap();
-}
-
 async fn processing(s: &TestServer, id: &str) -> Value {
     s.json(&format!("/api/tracks/{id}/processing")).await
 }
