@@ -313,14 +313,18 @@ fn track_beats(env: &[f32], p: f64) -> Vec<usize> {
     }
     let lo = (p / 2.0).round().max(1.0) as usize;
     let hi = (2.0 * p).round() as usize;
+    // The penalty of each gap between beats, `TIGHTNESS · ln(gap / p)²`.
+    let penalty: Vec<f64> = (0..=hi)
+        .map(|gap| TIGHTNESS * (gap.max(1) as f64 / p).ln().powi(2))
+        .collect();
     let mut score = vec![0.0f64; n];
     let mut back = vec![usize::MAX; n];
     for t in 0..n {
         let mut best = (0.0, usize::MAX);
         if t >= lo {
-            for prev in t.saturating_sub(hi)..=t - lo {
-                let gap = (t - prev) as f64;
-                let s = score[prev] - TIGHTNESS * (gap / p).ln().powi(2);
+            let first = t.saturating_sub(hi);
+            for (prev, &sc) in score.iter().enumerate().take(t - lo + 1).skip(first) {
+                let s = sc - penalty[t - prev];
                 if best.1 == usize::MAX || s > best.0 {
                     best = (s, prev);
                 }

@@ -122,7 +122,7 @@ fn blocks_of_any_size_give_the_same_analysis() {
     let whole = analyze(&samples).unwrap();
     for block in [1usize, 333, 4096] {
         let r: Result<_, ()> = tonearm_analysis::analyze_source(|sink| {
-            samples.chunks(block).for_each(|c| sink(c));
+            samples.chunks(block).for_each(&mut *sink);
             Ok(())
         });
         assert_eq!(r.unwrap().unwrap(), whole, "block {block}");

@@ -55,6 +55,9 @@ fn signals() -> Vec<(&'static str, Vec<f32>)> {
     ]
 }
 
+/// Reads one scalar feature of a frame.
+type Getter = fn(&FrameFeatures) -> f64;
+
 /// One feature of ours, frame by frame.
 fn ours(frames: &[FrameFeatures], get: impl Fn(&FrameFeatures) -> f64) -> Vec<f64> {
     frames.iter().map(get).collect()
@@ -118,7 +121,7 @@ fn features_agree_with_librosa() {
         }
 
         // Spectral features, RMS, ZCR: median relative error ≤ 1 %.
-        let scalar: [(&str, fn(&FrameFeatures) -> f64, f64); 7] = [
+        let scalar: [(&str, Getter, f64); 7] = [
             ("spectral_centroid", |f| f.centroid as f64, 1e-3),
             ("spectral_bandwidth", |f| f.bandwidth as f64, 1e-3),
             ("spectral_rolloff", |f| f.rolloff as f64, 1e-3),
