@@ -58,7 +58,7 @@ before(async () => {
   server = await startServer({
     library: analysisLibrary,
     // Nothing but loudness and analysis in the queue, two at a time, so analysis is quick.
-    env: { TONEARM_JOBS__HLS_ALL: "false", TONEARM_JOBS__WORKERS: "2" },
+    env: { TONEARM_JOBS__HLS_ALL: "false", TONEARM_JOBS__ANALYSIS_ALL: "true", TONEARM_JOBS__WORKERS: "2" },
   });
   const headers = await adminHeaders(server);
   const list = await (await fetch(`${server.url}/api/tracks?limit=100`, { headers })).json();

@@ -67,6 +67,8 @@ export async function startServer({ library = defaultLibrary, env = {}, admin = 
       RUST_LOG: "warn",
       TONEARM_WEB__DIR: dist,
       TONEARM_DEMO_ON_EMPTY: "false",
+      // Analysing every track would load the machine under every test; the analysis test asks.
+      TONEARM_JOBS__ANALYSIS_ALL: "false",
       ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],

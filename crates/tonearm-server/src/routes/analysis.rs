@@ -24,22 +24,7 @@ pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> ApiResul
     {
         return Ok(Json(body(a, src.loudness_lufs)?).into_response());
     }
-    let job_of = |st: &AppState| {
-        let st = st.clone();
-        let id = id.clone();
-        async move {
-            st.store
-                .jobs(&JobFilter {
-                    kind: Some(ANALYSIS.into()),
-                    track_id: Some(id),
-                    limit: 1,
-                    ..Default::default()
-                })
-                .await
-                .map(|mut j| j.pop())
-        }
-    };
-    let mut job = job_of(&st).await?;
+    let mut job = analysis_job(&st, &id).await?;
     let running = job
         .as_ref()
         .is_some_and(|j| j.state == PENDING || j.state == PROCESSING);
@@ -53,7 +38,7 @@ pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> ApiResul
             .enqueue_job(ANALYSIS, &id, &input, PRIORITY_WAITING, force)
             .await?;
         st.jobs_wake.notify_waiters();
-        job = job_of(&st).await?;
+        job = analysis_job(&st, &id).await?;
     }
     let state = if failed { "failed" } else { "pending" };
     Ok((
@@ -61,6 +46,23 @@ pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> ApiResul
         Json(json!({ "state": state, "track_id": id, "job": job })),
     )
         .into_response())
+}
+
+/// The track's analysis job, if it has one.
+async fn analysis_job(
+    st: &AppState,
+    id: &str,
+) -> Result<Option<tonearm_store::Job>, tonearm_store::StoreError> {
+    let mut jobs = st
+        .store
+        .jobs(&JobFilter {
+            kind: Some(ANALYSIS.into()),
+            track_id: Some(id.into()),
+            limit: 1,
+            ..Default::default()
+        })
+        .await?;
+    Ok(jobs.pop())
 }
 
 /// The API shape of a stored analysis.

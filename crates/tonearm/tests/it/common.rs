@@ -510,6 +510,8 @@ impl TestServer {
     pub fn cli(&self) -> Command {
         let mut c = Command::new(bin());
         c.arg("--data").arg(self.dir.path().join("data"));
+        // As for the server: analysis only where the test turns it on.
+        c.env("TONEARM_JOBS__ANALYSIS_ALL", "false");
         c.envs(db_env(&self.dir.path().join("data")));
         c.envs(self.env.iter().map(|(k, v)| (k, v)));
         c
