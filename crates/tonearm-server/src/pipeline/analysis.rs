@@ -3,7 +3,7 @@
 //! Audio that decodes but cannot be analysed (silent, too short), or that does not decode at
 //! all, is stored as "not analysable" with the reason: a result, not a failure to retry.
 
-use super::{requeue_if_changed, JobError, Outcome};
+use super::{job_source, JobError, Outcome};
 use crate::state::AppState;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -16,12 +16,10 @@ pub async fn analyze(
     job: &ClaimedJob,
     cancel: &Arc<AtomicBool>,
 ) -> Result<Outcome, JobError> {
-    let Some(src) = st.store.track_source(&job.track_id).await? else {
-        return Ok(Outcome::Gone);
+    let src = match job_source(st, job).await? {
+        Ok(src) => src,
+        Err(outcome) => return Ok(outcome),
     };
-    if requeue_if_changed(st, job, &src).await? {
-        return Ok(Outcome::Superseded);
-    }
     let path = std::path::PathBuf::from(&src.path);
     let cancel = cancel.clone();
     let made = tokio::task::spawn_blocking(move || {

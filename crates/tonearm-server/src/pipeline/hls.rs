@@ -1,7 +1,7 @@
 //! The HLS packaging job: encode the ladder with a fresh key, store every file under the
 //! attempt's own prefix, then publish the package row and finish the job in one transaction.
 
-use super::{requeue_if_changed, JobError, Outcome};
+use super::{job_source, JobError, Outcome};
 use crate::state::AppState;
 use bytes::Bytes;
 use std::collections::HashSet;
@@ -17,12 +17,10 @@ pub async fn package(
     job: &ClaimedJob,
     cancel: &Arc<AtomicBool>,
 ) -> Result<Outcome, JobError> {
-    let Some(src) = st.store.track_source(&job.track_id).await? else {
-        return Ok(Outcome::Gone);
+    let src = match job_source(st, job).await? {
+        Ok(src) => src,
+        Err(outcome) => return Ok(outcome),
     };
-    if requeue_if_changed(st, job, &src).await? {
-        return Ok(Outcome::Superseded);
-    }
     let prefix = super::output_prefix(&job.kind, &job.track_id, job.id, job.attempts);
     let key: [u8; 16] = rand::random();
     let iv: [u8; 16] = rand::random();

@@ -342,13 +342,26 @@ pub async fn requeue_if_changed(
     Ok(true)
 }
 
-async fn loudness(st: &AppState, job: &ClaimedJob) -> Result<Outcome, JobError> {
+/// The file a claimed job works on, or how the job ends without working: the track is gone,
+/// or its file changed since the job was queued (then it is queued again for the file as it is).
+pub async fn job_source(
+    st: &AppState,
+    job: &ClaimedJob,
+) -> Result<Result<tonearm_store::TrackSource, Outcome>, JobError> {
     let Some(src) = st.store.track_source(&job.track_id).await? else {
-        return Ok(Outcome::Gone);
+        return Ok(Err(Outcome::Gone));
     };
     if requeue_if_changed(st, job, &src).await? {
-        return Ok(Outcome::Superseded);
+        return Ok(Err(Outcome::Superseded));
     }
+    Ok(Ok(src))
+}
+
+async fn loudness(st: &AppState, job: &ClaimedJob) -> Result<Outcome, JobError> {
+    let src = match job_source(st, job).await? {
+        Ok(src) => src,
+        Err(outcome) => return Ok(outcome),
+    };
     match crate::loudness::measure_and_store(st, &src).await {
         Ok(_) => {
             if st.config.jobs.analysis_all {
