@@ -230,7 +230,6 @@ pub struct Extractor {
     framer: Framer,
     st: ExtractState,
     block: Vec<f32>,
-    ignored: (usize, f32),
 }
 
 struct ExtractState {
@@ -332,19 +331,15 @@ impl Extractor {
                 recent: [0.0; 3],
             },
             block: Vec::new(),
-            ignored: (0, 0.0),
         }
     }
 
     /// Pushes samples; `out` gets each finished frame's features and tempo-layer flux.
     pub fn push(&mut self, samples: &[f32], mut out: impl FnMut(&FrameFeatures, Flux)) {
         let mut block = std::mem::take(&mut self.block);
-        clean(
-            samples,
-            &mut block,
-            &mut self.ignored.0,
-            &mut self.ignored.1,
-        );
+        // The first pass counted the bad samples and found the peak; here they are only cleaned.
+        let (mut non_finite, mut peak) = (0, 0.0);
+        clean(samples, &mut block, &mut non_finite, &mut peak);
         let st = &mut self.st;
         self.framer.push(&block, |f| st.frame(f, &mut out));
         self.block = block;

@@ -1,7 +1,7 @@
 //! A two-hour track is analysed in memory that does not grow with its length: frame
-//! features are summarized as they stream, and only the onset envelope (8 bytes per 23 ms
-//! frame) and the summaries are kept. Its own test binary, so the process's peak memory is
-//! this test's alone.
+//! features are summarized as they stream, and only the summaries, the onset envelope and two
+//! tempo layers (12 bytes per 23 ms frame) are kept. Its own test binary, so the process's
+//! peak memory is this test's alone.
 
 use tonearm_analysis::{analyze_source, SAMPLE_RATE};
 
