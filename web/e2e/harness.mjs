@@ -21,7 +21,7 @@ export const dist = process.env.WEB_DIST ?? path.join(webRoot, "dist");
 export const ADMIN = { username: "admin", password: "correct horse battery staple" };
 
 /** Writes a tagged FLAC of `seconds` of a `freq` Hz sine (stereo, 44.1 kHz) with ffmpeg. */
-export function makeTrack(file, { title, artist, album, track = 1, freq = 440, seconds = 20 }) {
+export function makeTrack(file, { title, artist, album, track = 1, disc, freq = 440, seconds = 20 }) {
   mkdirSync(path.dirname(file), { recursive: true });
   execFileSync("ffmpeg", [
     "-v", "error", "-y", "-f", "lavfi",
@@ -29,6 +29,7 @@ export function makeTrack(file, { title, artist, album, track = 1, freq = 440, s
     "-ac", "2",
     "-metadata", `title=${title}`, "-metadata", `artist=${artist}`,
     "-metadata", `album=${album}`, "-metadata", `track=${track}`,
+    ...(disc ? ["-metadata", `disc=${disc}`] : []),
     file,
   ]);
 }

@@ -101,7 +101,8 @@ test("browse artists → artist page → album page", async () => {
   await page.locator("table.tracks tbody tr").nth(1).waitFor();
   assert.deepEqual(await titles(), ["Dawn Chorus", "Morning Haze"]);
   assert.match(await page.locator(".album-credits").textContent(), /Aurora Tones/);
-  await page.getByRole("button", { name: /Play album/ }).waitFor();
+  await page.getByRole("button", { name: "Play First Light", exact: true }).waitFor();
+  await page.getByRole("button", { name: "Shuffle First Light", exact: true }).waitFor();
 
   // Clicking a title plays the album from there: the player's audio advances and the row is marked.
   await page.getByRole("button", { name: "Play Morning Haze by Aurora Tones" }).click();

@@ -1,19 +1,22 @@
 import { getAlbum } from "../api/library";
 import { usePlayer } from "../player";
+import { Icon } from "../player/icons";
 import { formatTotal, plural } from "../lib/format";
 import { paths } from "../router/match";
+import { albumQueue, inAlbumOrder } from "./albumPlay";
 import { Cover } from "./Cover";
 import { Status } from "./Status";
 import { TrackTable } from "./TrackTable";
 import { useApi } from "./useApi";
 import { usePageTitle } from "./usePageTitle";
 
-/** One album: cover, credits, play buttons and its tracks in playing order. */
+/** One album: cover, credits, Play / Shuffle / Add to queue, and its tracks in playing order. */
 export function AlbumPage({ id }: { id: string }) {
   const res = useApi(`album:${id}`, (s) => getAlbum(id, s));
   const player = usePlayer();
   const album = res.data?.album;
   const tracks = res.data?.tracks ?? [];
+  const name = album ? album.name || "Unknown album" : "Album";
   usePageTitle(album?.name ?? "Album");
   // Albums are keyed by tags; the album artist's page is that of the artist of its tracks
   // when they agree (compilations have no single artist page).
@@ -25,7 +28,7 @@ export function AlbumPage({ id }: { id: string }) {
         <Cover trackId={album?.cover_track_id ?? null} name={album?.name ?? ""} size={240} />
         <div>
           <p className="eyebrow">Album</p>
-          <h1 tabIndex={-1}>{album ? album.name || "Unknown album" : "Album"}</h1>
+          <h1 tabIndex={-1}>{name}</h1>
           {album && (
             <>
               <p className="album-credits">
@@ -36,10 +39,25 @@ export function AlbumPage({ id }: { id: string }) {
                 {plural(album.track_count, "track")} · {formatTotal(album.duration_ms)}
               </p>
               <div className="actions">
-                <button type="button" className="btn primary" disabled={tracks.length === 0} onClick={() => player.playQueue(tracks, 0)}>
-                  ▶ Play album
+                <button
+                  type="button"
+                  className="btn primary"
+                  aria-label={`Play ${name}`}
+                  disabled={tracks.length === 0}
+                  onClick={() => player.playQueue(albumQueue(tracks, "play"), 0)}
+                >
+                  <Icon name="play" size={20} /> Play
                 </button>
-                <button type="button" className="btn" disabled={tracks.length === 0} onClick={() => player.enqueue(tracks)}>
+                <button
+                  type="button"
+                  className="btn"
+                  aria-label={`Shuffle ${name}`}
+                  disabled={tracks.length === 0}
+                  onClick={() => player.playQueue(albumQueue(tracks, "shuffle"), 0)}
+                >
+                  <Icon name="shuffle" size={20} /> Shuffle
+                </button>
+                <button type="button" className="btn" disabled={tracks.length === 0} onClick={() => player.enqueue(inAlbumOrder(tracks))}>
                   Add to queue
                 </button>
               </div>

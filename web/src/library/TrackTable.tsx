@@ -1,12 +1,15 @@
 // The tracks table shared by the tracks, album, artist and search screens. Clicking a title
 // plays the list as shown (sorted or not) from that track, so "next" follows what you see; the
-// (i) link beside it opens the track's page.
+// (i) link beside it opens the track's page; the "⋯" menu at the end of the row has the
+// track's other actions (`trackActions`: Play next, Add to queue).
 import type { Track } from "../api/types";
 import { usePlayer } from "../player";
 import { Icon } from "../player/icons";
 import { formatAudio, formatBpm, formatDuration } from "../lib/format";
 import { paths } from "../router/match";
 import type { Sort, SortKey } from "./sort";
+import type { TrackActionContext } from "./trackActions";
+import { TrackMenu } from "./TrackMenu";
 
 interface Column {
   key: SortKey;
@@ -48,6 +51,7 @@ export function TrackTable({ tracks, caption, sort, trackNumbers, hideAlbum }: T
   if (!showBpm) hidden.add("bpm");
   if (!showKey) hidden.add("key");
   const cols = COLUMNS.filter((c) => !hidden.has(c.key));
+  const actions: TrackActionContext = { player };
   return (
     <div className="table-wrap">
       <table className="tracks">
@@ -78,6 +82,9 @@ export function TrackTable({ tracks, caption, sort, trackNumbers, hideAlbum }: T
                 </th>
               );
             })}
+            <th scope="col" className="col-menu">
+              <span className="visually-hidden">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -113,6 +120,9 @@ export function TrackTable({ tracks, caption, sort, trackNumbers, hideAlbum }: T
                 {showKey && <td className="col-key">{t.key ?? ""}</td>}
                 <td className="col-format">{formatAudio(t)}</td>
                 <td className="col-time">{formatDuration(t.duration_ms)}</td>
+                <td className="col-menu">
+                  <TrackMenu track={t} ctx={actions} />
+                </td>
               </tr>
             );
           })}

@@ -47,7 +47,7 @@ function compareValues(a: Value, b: Value): number {
 }
 
 /** Album order: album, disc, track number, title: the order a record plays in. */
-function albumOrder(a: Track, b: Track): number {
+export function albumOrder(a: Track, b: Track): number {
   return (
     collator.compare(a.album, b.album) ||
     (a.disc_no ?? 0) - (b.disc_no ?? 0) ||

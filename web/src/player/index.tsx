@@ -1,5 +1,5 @@
 // The player, as the rest of the app sees it: <PlayerProvider> around the signed-in app,
-// usePlayer() for the library screens (playQueue, enqueue, current), and <PlayerBar/>.
+// usePlayer() for the library screens (playQueue, enqueue, playNext, current), and <PlayerBar/>.
 //
 // One Player (engine + queue) lives for the page. The provider also wires the global keyboard
 // shortcuts (Space, ←/→, Shift+←/→, M) and the Media Session, and stops playback on sign-out.
@@ -29,8 +29,10 @@ import "./player.css";
 export interface PlayerApi {
   /** Replace the queue with `tracks` and start playing `tracks[start]`. */
   playQueue(tracks: Track[], start: number): void;
-  /** Append to the queue (starts playing when nothing was queued). */
+  /** Append to the queue (starts playing when nothing is playing). */
   enqueue(tracks: Track[]): void;
+  /** Insert right after the current track (starts playing when nothing is playing). */
+  playNext(tracks: Track[]): void;
   /** The track playing (or paused) now, if any. */
   current: Track | null;
   /** Whether playback is paused (or stopped); false while a track is starting. */
@@ -52,7 +54,7 @@ declare global {
   }
 }
 
-const Ctx = createContext<PlayerApi>({ playQueue() {}, enqueue() {}, current: null, paused: true });
+const Ctx = createContext<PlayerApi>({ playQueue() {}, enqueue() {}, playNext() {}, current: null, paused: true });
 const InstanceCtx = createContext<Player | null>(null);
 
 let shared: Player | null = null;
@@ -103,6 +105,7 @@ export function PlayerProvider({ children }: { children: ReactNode }): ReactElem
     () => ({
       playQueue: (tracks, start) => player.playQueue(tracks, start),
       enqueue: (tracks) => player.enqueue(tracks),
+      playNext: (tracks) => player.playNext(tracks),
       current,
       paused,
     }),

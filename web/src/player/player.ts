@@ -49,11 +49,23 @@ export class Player {
     this.loadCurrent(true);
   }
 
-  /** Appends; when nothing was queued, the first of `tracks` starts playing. */
+  /** Appends ("Add to queue"); when nothing is playing, the first of `tracks` starts. */
   enqueue(tracks: Track[]): void {
-    const wasEmpty = this.queue.index < 0;
-    this.queue = Q.append(this.queue, tracks);
-    if (wasEmpty && this.queue.index >= 0) this.loadCurrent(true);
+    this.add(tracks, "last");
+  }
+
+  /** Inserts right after the current entry ("Play next"); when nothing is playing, it starts. */
+  playNext(tracks: Track[]): void {
+    this.add(tracks, "next");
+  }
+
+  private add(tracks: Track[], placement: Q.Placement): void {
+    // Nothing is playing once the queue's last entry has played to the end.
+    const finished = this.engine.getState().status === "ended";
+    const { queue, start } = Q.add(this.queue, tracks, placement, finished);
+    if (queue === this.queue) return;
+    this.queue = queue;
+    if (start) this.loadCurrent(true);
     else this.publish();
   }
 
@@ -167,16 +179,17 @@ export class Player {
     this.publish();
   }
 
-  /** Half-way through the current entry, warm the next one (once per entry). */
+  /** Half-way through the current entry, warm the next one (once per entry warmed). */
   private maybePrefetch(): void {
     const cur = Q.currentEntry(this.queue);
     const nxt = Q.upNext(this.queue);
     if (!cur || !nxt) return;
     const e = this.engine.getState();
     if (e.trackId !== cur.track.id || e.status === "loading") return;
-    const done = this.prefetched.includes(cur.key);
+    // Keyed by the entry warmed: a track put next ("Play next") after half-way is warmed too.
+    const done = this.prefetched.includes(nxt.key);
     if (Q.shouldPrefetch(e.position, e.duration, cur.track.duration_ms / 1000, done)) {
-      this.prefetched = [...this.prefetched.slice(-50), cur.key];
+      this.prefetched = [...this.prefetched.slice(-50), nxt.key];
       void this.engine.warm(nxt.track);
     }
   }

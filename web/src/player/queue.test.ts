@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Track } from "../api/types";
 import {
+  add,
   append,
   currentEntry,
   EMPTY_QUEUE,
@@ -35,6 +36,48 @@ describe("queue", () => {
     expect(append(abc, [t("d")]).index).toBe(1);
     expect(append(EMPTY_QUEUE, [t("d")]).index).toBe(0);
     expect(append(EMPTY_QUEUE, []).index).toBe(-1);
+  });
+
+  it("plays next: inserts right after the current entry, in order, keeping the current one", () => {
+    const { queue, start } = add(abc, [t("x"), t("y")], "next");
+    expect(ids(queue)).toEqual(["a", "b", "x", "y", "c"]);
+    expect(start).toBe(false);
+    expect(currentEntry(queue)?.track.id).toBe("b");
+    expect(upNext(queue)?.track.id).toBe("x");
+    // At the last entry "next" is the end; at the first it is second.
+    expect(ids(add(jump(abc, 2), [t("x")], "next").queue)).toEqual(["a", "b", "c", "x"]);
+    expect(ids(add(jump(abc, 0), [t("x")], "next").queue)).toEqual(["a", "x", "b", "c"]);
+  });
+
+  it("adds to the queue at the end, keeping the current one", () => {
+    const { queue, start } = add(abc, [t("x")], "last");
+    expect(ids(queue)).toEqual(["a", "b", "c", "x"]);
+    expect(start).toBe(false);
+    expect(queue.index).toBe(1);
+  });
+
+  it("starts the added tracks when nothing is playing", () => {
+    for (const placement of ["next", "last"] as const) {
+      const empty = add(EMPTY_QUEUE, [t("x"), t("y")], placement);
+      expect(empty.start).toBe(true);
+      expect(ids(empty.queue)).toEqual(["x", "y"]);
+      expect(currentEntry(empty.queue)?.track.id).toBe("x");
+      // The last entry played to the end: the first added one plays (the old ones stay behind).
+      const done = add(jump(abc, 2), [t("x"), t("y")], placement, true);
+      expect(done.start).toBe(true);
+      expect(ids(done.queue)).toEqual(["a", "b", "c", "x", "y"]);
+      expect(currentEntry(done.queue)?.track.id).toBe("x");
+    }
+    // "Finished" only counts at the last entry (an earlier one moves on by itself).
+    expect(add(abc, [t("x")], "last", true)).toMatchObject({ start: false, queue: { index: 1 } });
+  });
+
+  it("adds nothing for no tracks, and keys added entries apart from the old ones", () => {
+    expect(add(abc, [], "next")).toEqual({ queue: abc, start: false });
+    expect(add(EMPTY_QUEUE, [], "last")).toEqual({ queue: EMPTY_QUEUE, start: false });
+    const q = add(abc, [t("a")], "next").queue;
+    expect(new Set(q.items.map((e) => e.key)).size).toBe(4);
+    expect(q.nextKey).toBe(abc.nextKey + 1);
   });
 
   it("moves next until the end", () => {

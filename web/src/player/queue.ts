@@ -42,11 +42,33 @@ export function replace(q: Queue, tracks: readonly Track[], start: number): Queu
   return { items, index, nextKey };
 }
 
+/** Where `add` puts tracks: right after the current entry, or at the end of the queue. */
+export type Placement = "next" | "last";
+
+/**
+ * Adds `tracks` after the current entry ("Play next") or at the end ("Add to queue"), in the
+ * order given. When nothing is playing (the queue is empty, or `finished`: its last entry has
+ * played to the end), the first added entry becomes current and `start` says to load it;
+ * otherwise the current entry stays current (paused or not).
+ */
+export function add(
+  q: Queue,
+  tracks: readonly Track[],
+  placement: Placement,
+  finished = false,
+): { queue: Queue; start: boolean } {
+  if (tracks.length === 0) return { queue: q, start: false };
+  const { items: added, nextKey } = entries(q, tracks);
+  const at = placement === "next" && q.index >= 0 ? q.index + 1 : q.items.length;
+  const items = [...q.items.slice(0, at), ...added, ...q.items.slice(at)];
+  const idle = q.index < 0 || (finished && q.index === q.items.length - 1);
+  // Idle: `at` is the old length in both placements, so the first added entry plays.
+  return idle ? { queue: { items, index: at, nextKey }, start: true } : { queue: { items, index: q.index, nextKey }, start: false };
+}
+
 /** Appends `tracks`; an empty queue starts at the first of them. */
 export function append(q: Queue, tracks: readonly Track[]): Queue {
-  const { items, nextKey } = entries(q, tracks);
-  const all = [...q.items, ...items];
-  return { items: all, index: q.index < 0 && all.length > 0 ? 0 : q.index, nextKey };
+  return add(q, tracks, "last").queue;
 }
 
 /** Moves to entry `i`; out-of-range indexes leave the queue as it is. */
