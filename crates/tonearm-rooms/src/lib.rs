@@ -1,36 +1,46 @@
-//! Listening rooms, the parts both ends share: the binary media frame (`wire`), clock sync
-//! (`clock`), the playout rule every guest follows (`playout`), and a small Socket.IO v4 client
-//! (`sio`) plus the media-path client (`media`) that the CLI's `broadcast`, `listen` and
-//! `loadtest` are built on. The server's room state lives in `tonearm-server::rooms`.
+//! Listening rooms, both ends of them.
+//!
+//! - What both ends share: the binary media frame (`wire`), clock sync (`clock`) and the
+//!   playout rule every guest follows (`playout`).
+//! - `engine`: the server's side, the rooms themselves (registry, state and rules, relay and
+//!   replay, fan-out and pacing, chat, the cluster protocol). The server crate only adapts it
+//!   to Socket.IO and HTTP.
+//! - `client` (feature `client`): a small Socket.IO v4 client and the media-path client that
+//!   the CLI's `broadcast`, `listen` and `loadtest` and the tests are built on.
+//!
+//! One crate, so a wire type and both its producer and its consumer change in one place.
 
 pub mod clock;
-pub mod media;
+pub mod engine;
 pub mod playout;
-pub mod sio;
 pub mod wire;
+
+#[cfg(feature = "client")]
+pub mod client;
 
 pub use wire::{MediaFrame, Quality};
 
+#[cfg(feature = "client")]
 /// Turns a server base URL (`http://host:port`) into a WebSocket URL for `path_and_query`.
-pub fn ws_url(base: &str, path_and_query: &str) -> Result<String, sio::SioError> {
+pub fn ws_url(base: &str, path_and_query: &str) -> Result<String, client::sio::SioError> {
     let base = base.trim_end_matches('/');
     let rest = if let Some(r) = base.strip_prefix("http://") {
         r
     } else if let Some(r) = base.strip_prefix("ws://") {
         r
     } else if base.starts_with("https://") || base.starts_with("wss://") {
-        return Err(sio::SioError::Url(
+        return Err(client::sio::SioError::Url(
             "TLS is not built into this client; reach the server over http:// (e.g. through a local proxy)".into(),
         ));
     } else {
-        return Err(sio::SioError::Url(format!(
+        return Err(client::sio::SioError::Url(format!(
             "server URL must start with http:// (got {base:?})"
         )));
     };
     Ok(format!("ws://{rest}{path_and_query}"))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "client"))]
 mod tests {
     #[test]
     fn ws_urls_are_made_from_http_bases() {

@@ -227,46 +227,8 @@ pub struct RedisConfig {
     pub url: Option<String>,
 }
 
-/// Listening rooms.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct RoomsConfig {
-    /// Rooms open at once on this server.
-    pub max_rooms: usize,
-    /// Participants per room, the host included.
-    pub max_participants: usize,
-    /// Socket.IO connections at once.
-    pub max_connections: usize,
-    /// Default delay between capture and playout (rooms may set their own).
-    pub default_delay_ms: u32,
-    /// A room without its host for this long is closed.
-    pub idle_close_secs: u64,
-    /// Largest audio frame accepted from a host.
-    pub max_frame_bytes: usize,
-    /// Audio kept per layer so joiners start at once.
-    pub replay_ms: u32,
-    /// Chat messages per connection per 5 seconds.
-    pub chat_per_5s: usize,
-    /// Frames each layer's media path buffers for a listener that falls behind (64 × 20 ms:
-    /// about 1.3 s); older ones are dropped for that listener alone.
-    pub media_queue_frames: usize,
-}
-
-impl Default for RoomsConfig {
-    fn default() -> Self {
-        RoomsConfig {
-            max_rooms: 1000,
-            max_participants: 100,
-            max_connections: 20_000,
-            default_delay_ms: 400,
-            idle_close_secs: 3600,
-            max_frame_bytes: 4000,
-            replay_ms: 3000,
-            chat_per_5s: 5,
-            media_queue_frames: 64,
-        }
-    }
-}
+/// Listening rooms' settings live with the engine.
+pub use tonearm_rooms::engine::RoomsConfig;
 
 /// Logging.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -264,7 +264,7 @@ pub fn router(state: AppState) -> Router {
         )
         .build_layer();
     rooms::socket::register(&io);
-    state.rooms.set_io(io);
+    state.rooms.set_outlet(Arc::new(rooms::SioOutlet(io)));
     let cors = security::cors(&state.config.http.cors_origins);
     public
         .merge(token)
@@ -371,9 +371,9 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
     let shared = connect_shared(&config).await?;
     auth::sessions::republish(shared.as_ref(), &config.auth, &store).await?;
     let limits = limits::Limits::new(&config.limits, config.hls.key_per_minute, shared.clone());
-    let rooms = rooms::Rooms::new(config.rooms.clone());
+    let rooms = Arc::new(tonearm_rooms::engine::Rooms::new(config.rooms.clone()));
     if let Some(s) = &shared {
-        rooms.set_cluster(rooms::cluster::Cluster::new(
+        rooms.set_cluster(tonearm_rooms::engine::cluster::Cluster::new(
             s.connection(),
             config.rooms.idle_close_secs,
         ));
@@ -478,10 +478,10 @@ pub async fn serve(
     let store = state.store.clone();
     let app = router(state.clone());
     if let (Some(url), Some(_)) = (&state.config.redis.url, state.rooms.cluster()) {
-        rooms::cluster::spawn_subscriber(state.clone(), url.clone());
+        tonearm_rooms::engine::cluster::spawn_subscriber(state.rooms.clone(), url.clone());
     }
     pipeline::spawn(&state);
-    rooms::ticker::spawn(state);
+    tonearm_rooms::engine::ticker::spawn(state.rooms.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // No Nagle: a room frame is a small write that must leave now, not wait up to a delayed
     // ACK (40 ms) behind the previous one.

@@ -18,7 +18,7 @@ pub struct Inner {
     pub jwt: crate::auth::tokens::JwtKeys,
     pub limits: crate::limits::Limits,
     /// Open listening rooms.
-    pub rooms: crate::rooms::Rooms,
+    pub rooms: Arc<tonearm_rooms::engine::Rooms>,
     /// The Redis shared with other nodes, when configured.
     pub shared: Option<crate::shared::Shared>,
     /// One-time token for creating the first admin, while there is no user.

@@ -3,7 +3,7 @@
 //! the room over Socket.IO (the token is its `session` token) and then gets audio here instead of
 //! as `broadcast:audio` events.
 
-use crate::sio::SioError;
+use super::sio::SioError;
 use crate::wire::{MediaFrame, Notice, Quality};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;

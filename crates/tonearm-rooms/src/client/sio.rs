@@ -117,17 +117,27 @@ pub struct Client {
 impl Client {
     /// Waits for the first event named in `names`; events with other names are skipped.
     pub async fn wait_for(&mut self, names: &[&str], within: Duration) -> Result<Event, SioError> {
+        // What came instead, for the error: a timeout that says what did arrive is debuggable.
+        let mut skipped: Vec<String> = Vec::new();
         let wait = async {
             while let Some(ev) = self.events.recv().await {
                 if names.contains(&ev.name.as_str()) {
                     return Ok(ev);
                 }
+                if skipped.len() < 12 {
+                    let data = ev.data.to_string();
+                    skipped.push(format!("{} {:.160}", ev.name, data));
+                }
             }
             Err(SioError::Closed)
         };
-        tokio::time::timeout(within, wait)
-            .await
-            .map_err(|_| SioError::Timeout(names.join(" or ")))?
+        let waited = tokio::time::timeout(within, wait).await;
+        waited.map_err(|_| {
+            SioError::Timeout(format!(
+                "{} (received instead: {skipped:?})",
+                names.join(" or ")
+            ))
+        })?
     }
 }
 

@@ -2,12 +2,12 @@
 //! state (sequence numbers, the replay ring that lets joiners start at once, and the counters
 //! behind `broadcast:stats`). The server never decodes or transcodes: it relays bytes.
 
+use crate::MediaFrame;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tonearm_rooms::MediaFrame;
 
 /// Shortest and longest frame a host may declare (Opus allows 2.5 to 120 ms).
 const MIN_FRAME_MS: f64 = 2.5;
@@ -17,7 +17,7 @@ const MAX_CLOCK_SKEW_MS: f64 = 10_000.0;
 /// Frames a layer may carry per second (50 at 20 ms; the margin absorbs bursts after a stall).
 pub const MAX_FRAMES_PER_SEC: u32 = 100;
 
-pub use tonearm_rooms::Quality;
+pub use crate::Quality;
 
 /// `broadcast:audio` as a host sends it.
 #[derive(Debug, Deserialize)]

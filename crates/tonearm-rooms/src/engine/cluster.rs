@@ -11,8 +11,8 @@
 
 use super::audio::FrameOut;
 use super::room::{ChatMessage, Live, Participant, Room};
-use crate::config::RoomsConfig;
-use crate::state::AppState;
+use super::{Rooms, RoomsConfig};
+use crate::MediaFrame;
 use bytes::Bytes;
 use redis::aio::ConnectionManager;
 use serde_json::{json, Value};
@@ -20,7 +20,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use tonearm_rooms::MediaFrame;
 
 const CHANNEL_PREFIX: &str = "tonearm:room-bus:";
 const RECORD_PREFIX: &str = "tonearm:room:";
@@ -188,7 +187,7 @@ impl Cluster {
 
     /// Notes that the host is connected (to some node) now.
     pub async fn host_seen(&self, id: &str) {
-        self.set_field(id, "hostSeenAt", Some(tonearm_store::now_ms().to_string()))
+        self.set_field(id, "hostSeenAt", Some(super::wall_ms().to_string()))
             .await;
     }
 
@@ -198,7 +197,7 @@ impl Cluster {
             .call(redis::cmd("HGET").arg(record_key(id)).arg("hostSeenAt"))
             .await;
         match seen {
-            Some(Some(t)) => tonearm_store::now_ms() - t < within.as_millis() as i64,
+            Some(Some(t)) => super::wall_ms() - t < within.as_millis() as i64,
             Some(None) => false,
             // Redis unreachable: do not close a room on a guess.
             None => true,
@@ -216,7 +215,7 @@ pub fn replica(config: &RoomsConfig, id: &str, rec: &HashMap<String, String>) ->
 }
 
 /// Listens to every room's channel until the process ends, reconnecting after failures.
-pub fn spawn_subscriber(st: AppState, url: String) {
+pub fn spawn_subscriber(rooms: Arc<Rooms>, url: String) {
     // Present from the start (the recorder is installed by now), so a reading of 0 means
     // none yet, not "not exported".
     for name in [
@@ -227,7 +226,7 @@ pub fn spawn_subscriber(st: AppState, url: String) {
     }
     tokio::spawn(async move {
         loop {
-            if let Err(e) = subscribe(&st, &url).await {
+            if let Err(e) = subscribe(&rooms, &url).await {
                 tracing::warn!("room bus: {e}; reconnecting");
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -235,7 +234,7 @@ pub fn spawn_subscriber(st: AppState, url: String) {
     });
 }
 
-async fn subscribe(st: &AppState, url: &str) -> redis::RedisResult<()> {
+async fn subscribe(rooms: &Rooms, url: &str) -> redis::RedisResult<()> {
     use futures_util::StreamExt;
     let client = redis::Client::open(url)?;
     let mut pubsub = client.get_async_pubsub().await?;
@@ -243,14 +242,14 @@ async fn subscribe(st: &AppState, url: &str) -> redis::RedisResult<()> {
     let mut messages = pubsub.into_on_message();
     while let Some(msg) = messages.next().await {
         let channel = msg.get_channel_name().to_string();
-        handle(st, &channel, msg.get_payload_bytes()).await;
+        handle(rooms, &channel, msg.get_payload_bytes()).await;
     }
     Ok(())
 }
 
 /// Applies one message from another node.
-async fn handle(st: &AppState, channel: &str, payload: &[u8]) {
-    let Some(cluster) = st.rooms.cluster() else {
+async fn handle(rooms: &Rooms, channel: &str, payload: &[u8]) {
+    let Some(cluster) = rooms.cluster() else {
         return;
     };
     let Some(id) = channel.strip_prefix(CHANNEL_PREFIX) else {
@@ -260,23 +259,23 @@ async fn handle(st: &AppState, channel: &str, payload: &[u8]) {
         return;
     }
     // Only rooms this node has guests in (a replica) are of interest.
-    let Some(room) = st.rooms.get(id) else {
+    let Some(room) = rooms.get(id) else {
         return;
     };
     let body = &payload[17..];
     match payload[0] {
-        KIND_FRAME => relay_remote(st, &room, Bytes::copy_from_slice(body)).await,
+        KIND_FRAME => relay_remote(rooms, &room, Bytes::copy_from_slice(body)).await,
         KIND_EVENT => {
             if let Ok(v) = serde_json::from_slice::<Value>(body) {
                 let event = v["event"].as_str().unwrap_or_default();
-                apply_event(st, &room, event, &v["data"]).await;
+                apply_event(rooms, &room, event, &v["data"]).await;
             }
         }
         _ => {}
     }
 }
 
-async fn relay_remote(st: &AppState, room: &Arc<Room>, media: Bytes) {
+async fn relay_remote(rooms: &Rooms, room: &Arc<Room>, media: Bytes) {
     let Ok(f) = MediaFrame::decode(&media) else {
         return;
     };
@@ -298,25 +297,25 @@ async fn relay_remote(st: &AppState, room: &Arc<Room>, media: Bytes) {
         };
         live.audio.push_relayed(out.clone(), media.clone());
     }
-    st.rooms.deliver(room, &out, media).await;
+    rooms.deliver(room, &out, media).await;
 }
 
-async fn apply_event(st: &AppState, room: &Arc<Room>, event: &str, data: &Value) {
+async fn apply_event(rooms: &Rooms, room: &Arc<Room>, event: &str, data: &Value) {
     match event {
         "broadcast:started" => {
             let _relay = room.relay.lock().await;
-            room.state().live = Some(Live::new(data["audioConfig"].clone(), &st.rooms.config));
-            st.rooms.emit_to(room, event, data).await;
+            room.state().live = Some(Live::new(data["audioConfig"].clone(), &rooms.config));
+            rooms.emit_to(room, event, data).await;
         }
         "broadcast:stopped" => {
             room.end_broadcast().await;
-            st.rooms.emit_to(room, event, data).await;
+            rooms.emit_to(room, event, data).await;
         }
-        "user:renamed" => st.rooms.emit_to(room, event, data).await,
+        "user:renamed" => rooms.emit_to(room, event, data).await,
         "chat:message" => {
             if let Ok(msg) = serde_json::from_value::<ChatMessage>(data.clone()) {
                 room.state().push_chat(msg);
-                st.rooms.emit_to(room, event, data).await;
+                rooms.emit_to(room, event, data).await;
             }
         }
         "host" => {
@@ -339,11 +338,11 @@ async fn apply_event(st: &AppState, room: &Arc<Room>, event: &str, data: &Value)
                 state.remote_counts.insert(node, count);
                 state.participant_count()
             };
-            super::ticker::announce(st, room, parse("joined"), parse("left"), total).await;
+            super::ticker::announce(rooms, room, parse("joined"), parse("left"), total).await;
         }
         "room:closed" => {
             let reason = data["reason"].as_str().unwrap_or("closed").to_string();
-            st.rooms.close_here(&room.id, &reason).await;
+            rooms.close_here(&room.id, &reason).await;
         }
         _ => {}
     }

@@ -12,6 +12,7 @@
 //! and the listener is told how many it lost, before the next frame it gets. A slow listener
 //! therefore costs the host and the other listeners nothing.
 
+use crate::wire::Notice;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::io;
@@ -22,7 +23,6 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWrite;
 use tokio::sync::{mpsc, Notify};
-use tonearm_rooms::wire::Notice;
 
 /// Where a listener's bytes go (the write half of its connection).
 pub type Writer = Box<dyn AsyncWrite + Send + Unpin>;
@@ -540,7 +540,7 @@ mod tests {
         fan.add(slow.clone());
         fan.add(fast.clone());
         for i in 0..20u8 {
-            fan.send(crate::rooms::ws::binary(&[i; 40]));
+            fan.send(crate::engine::ws::binary(&[i; 40]));
             // One frame per shard round (this runtime has one thread: the shard runs now).
             tokio::task::yield_now().await;
         }
@@ -588,7 +588,7 @@ mod tests {
         let (w, mut r) = tokio::io::duplex(1 << 20);
         fan.add(Arc::new(Listener::new(Box::new(w), 64)));
         for i in 0..40u8 {
-            fan.send(crate::rooms::ws::binary(&[i; 100]));
+            fan.send(crate::engine::ws::binary(&[i; 100]));
         }
         let got = read_frames(&mut r, &mut Vec::new(), 40).await;
         assert!(got.iter().all(|(op, p)| *op == 2 && p.len() == 100));
@@ -635,7 +635,7 @@ mod tests {
         low.add(l.clone());
         high.add(l.clone());
         for (fan, tag) in [(&high, b'x'), (&low, b'y'), (&high, b'z')] {
-            fan.send(crate::rooms::ws::binary(&[tag]));
+            fan.send(crate::engine::ws::binary(&[tag]));
             tokio::task::yield_now().await;
         }
         let mut buf = Vec::new();
@@ -648,7 +648,7 @@ mod tests {
             tokio::task::yield_now().await;
         }
         assert!(l.close().is_some());
-        high.send(crate::rooms::ws::binary(b"w"));
+        high.send(crate::engine::ws::binary(b"w"));
         while high.has_listeners() {
             assert!(std::time::Instant::now() < until, "closed one forgotten");
             tokio::task::yield_now().await;
@@ -730,7 +730,7 @@ mod tests {
         });
         let (a, b) = (Recorder::default(), Recorder::default());
         fan.add(Arc::new(Listener::new(Box::new(a.clone()), 64)));
-        let framed = |i: u8| crate::rooms::ws::binary(&[i; 40]);
+        let framed = |i: u8| crate::engine::ws::binary(&[i; 40]);
         for i in 1..=4 {
             fan.send(framed(i));
             tokio::task::yield_now().await;
@@ -764,7 +764,7 @@ mod tests {
         let r = Recorder::default();
         fan.add(Arc::new(Listener::new(Box::new(r.clone()), 64)));
         let sent = std::time::Instant::now();
-        fan.send(crate::rooms::ws::binary(&[9; 40]));
+        fan.send(crate::engine::ws::binary(&[9; 40]));
         assert_eq!(r.writes(1).await, [vec![9]]);
         assert!(sent.elapsed() >= pace.hold(), "held {:?}", sent.elapsed());
     }

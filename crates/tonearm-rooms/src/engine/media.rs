@@ -1,5 +1,5 @@
 //! The binary media path: one WebSocket per listener, `GET /api/rooms/{id}/media`, carrying
-//! each relayed frame as one binary message (`tonearm_rooms::wire`). It exists for fan-out:
+//! each relayed frame as one binary message (`crate::wire`). It exists for fan-out:
 //! frames reach listeners through the layer's [`Fanout`](super::fanout::Fanout), written
 //! straight to their sockets; this module is each listener's own task, which only drains a
 //! backlog, answers what the listener sends (a quality switch, a ping, a close) and says
@@ -9,12 +9,12 @@ use super::audio::Quality;
 use super::fanout::{notice, Listener};
 use super::room::Room;
 use super::ws::{self, ClientFrames, ClientMessage};
+use crate::wire::Notice;
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
-use tonearm_rooms::wire::Notice;
 use tungstenite::protocol::frame::coding::CloseCode;
 
 /// A listener whose socket takes no data for this long is dropped.
@@ -135,8 +135,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rooms::audio::Broadcast;
-    use crate::rooms::room::Live;
+    use crate::engine::audio::Broadcast;
+    use crate::engine::room::Live;
     use std::time::Instant;
 
     /// The task answers a ping, switches layers on request, and says goodbye when the

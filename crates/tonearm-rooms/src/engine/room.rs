@@ -57,7 +57,7 @@ pub struct Live {
 
 impl Live {
     /// A broadcast starting now.
-    pub fn new(audio_config: Value, config: &crate::config::RoomsConfig) -> Live {
+    pub fn new(audio_config: Value, config: &super::RoomsConfig) -> Live {
         Live {
             audio_config,
             started: Instant::now(),
@@ -166,7 +166,7 @@ impl Room {
             layer_keys: Quality::ALL.map(|q| format!("r:{id}:{}", q.as_str())),
             id: id.into(),
             name,
-            created_at: tonearm_store::now_ms(),
+            created_at: super::wall_ms(),
             delay_ms,
             origin: true,
             host_token: blake3::hash(host_token.as_bytes()),
@@ -242,7 +242,7 @@ impl Room {
         self.state().live = None;
         for m in &self.media {
             if m.has_listeners() {
-                m.send(notice(&tonearm_rooms::wire::Notice::Stopped));
+                m.send(notice(&crate::wire::Notice::Stopped));
             }
         }
     }

@@ -3,7 +3,7 @@
 //! host has been away too long.
 
 use super::room::{Changes, Room};
-use crate::state::AppState;
+use super::Rooms;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +26,7 @@ const REFRESH_TICKS: u64 = 40;
 const REPLICA_LINGER: Duration = Duration::from_secs(10);
 
 /// Runs until the process ends.
-pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn(rooms: Arc<Rooms>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -34,11 +34,11 @@ pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             n += 1;
-            for room in st.rooms.all() {
-                announce_changes(&st, &room, n.is_multiple_of(4)).await;
+            for room in rooms.all() {
+                announce_changes(&rooms, &room, n.is_multiple_of(4)).await;
                 if n.is_multiple_of(4) {
-                    send_stats(&st, &room).await;
-                    keep_or_close(&st, &room, n.is_multiple_of(REFRESH_TICKS)).await;
+                    send_stats(&rooms, &room).await;
+                    keep_or_close(&rooms, &room, n.is_multiple_of(REFRESH_TICKS)).await;
                 }
             }
         }
@@ -48,8 +48,8 @@ pub fn spawn(st: AppState) -> tokio::task::JoinHandle<()> {
 /// Once a second: closes a room whose host has been away too long (the node that created it
 /// decides, asking the others through Redis), keeps its record alive (every 10 s), and forgets
 /// replicas no guest here needs any more.
-async fn keep_or_close(st: &AppState, room: &Arc<Room>, refresh: bool) {
-    let idle = Duration::from_secs(st.rooms.config.idle_close_secs);
+async fn keep_or_close(rooms: &Rooms, room: &Arc<Room>, refresh: bool) {
+    let idle = Duration::from_secs(rooms.config.idle_close_secs);
     let (away, host_here, empty_for) = {
         let mut state = room.state();
         if !state.members.is_empty() {
@@ -63,7 +63,7 @@ async fn keep_or_close(st: &AppState, room: &Arc<Room>, refresh: bool) {
             state.empty_since.map(|t| t.elapsed()),
         )
     };
-    let cluster = st.rooms.cluster();
+    let cluster = rooms.cluster();
     if let Some(c) = cluster {
         if refresh && host_here {
             c.host_seen(&room.id).await;
@@ -75,12 +75,12 @@ async fn keep_or_close(st: &AppState, room: &Arc<Room>, refresh: bool) {
         } else if empty_for.is_some_and(|d| d >= REPLICA_LINGER) {
             // Nobody here for a while: forget the replica (a join makes a new one). Not at
             // once, so a join between making a replica and entering it cannot lose it.
-            st.rooms.remove(&room.id);
+            rooms.remove(&room.id);
             return;
         } else if refresh && c.exists(&room.id).await == Some(false) {
             // Its record is gone (closed while this node missed the message, or its origin
             // died and the record expired): close it here too.
-            st.rooms.close_here(&room.id, "closed").await;
+            rooms.close_here(&room.id, "closed").await;
             return;
         }
     }
@@ -94,12 +94,12 @@ async fn keep_or_close(st: &AppState, room: &Arc<Room>, refresh: bool) {
         }
     }
     tracing::info!(room = %room.id, "closing room: host away too long");
-    st.rooms.close(&room.id, "idle").await;
+    rooms.close(&room.id, "idle").await;
 }
 
 /// Sends this node's gathered participant changes to its sockets and to the other nodes; in a
 /// crowd only on a whole second.
-async fn announce_changes(st: &AppState, room: &Arc<Room>, whole_second: bool) {
+async fn announce_changes(rooms: &Rooms, room: &Arc<Room>, whole_second: bool) {
     let (changes, here, total) = {
         let mut state = room.state();
         if !whole_second && state.participant_count() > CROWD {
@@ -115,7 +115,7 @@ async fn announce_changes(st: &AppState, room: &Arc<Room>, whole_second: bool) {
     if joined.is_empty() && left.is_empty() {
         return;
     }
-    if let Some(c) = st.rooms.cluster() {
+    if let Some(c) = rooms.cluster() {
         let cap = |v: &[super::room::Participant]| v[..v.len().min(UPDATE_CAP)].to_vec();
         c.publish_event(
             &room.id,
@@ -128,14 +128,14 @@ async fn announce_changes(st: &AppState, room: &Arc<Room>, whole_second: bool) {
             }),
         );
     }
-    announce(st, room, joined, left, total).await;
+    announce(rooms, room, joined, left, total).await;
 }
 
 /// Tells this node's sockets in `room` who joined and left: one event per change for a small
 /// batch in a small room, else one `participants:update` (naming at most `UPDATE_CAP` of
 /// each).
 pub async fn announce(
-    st: &AppState,
+    rooms: &Rooms,
     room: &Room,
     joined: Vec<super::room::Participant>,
     left: Vec<super::room::Participant>,
@@ -144,8 +144,6 @@ pub async fn announce(
     if joined.is_empty() && left.is_empty() {
         return;
     }
-    let Some(io) = st.rooms.io() else { return };
-    let to = io.to(room.key.clone());
     if joined.len() + left.len() > SMALL_BATCH || count > CROWD {
         let update = json!({
             "joined": &joined[..joined.len().min(UPDATE_CAP)],
@@ -154,30 +152,21 @@ pub async fn announce(
             "leftCount": left.len(),
             "participantCount": count,
         });
-        let _ = to.emit("participants:update", &update).await;
+        rooms.emit_to(room, "participants:update", &update).await;
         return;
     }
     for p in joined {
-        let _ = to
-            .clone()
-            .emit(
-                "user:joined",
-                &json!({ "userId": p.user_id, "username": p.username, "isHost": p.is_host, "participantCount": count }),
-            )
-            .await;
+        let joined = json!({ "userId": p.user_id, "username": p.username, "isHost": p.is_host, "participantCount": count });
+        rooms.emit_to(room, "user:joined", &joined).await;
     }
     for p in left {
-        let _ = to
-            .clone()
-            .emit(
-                "user:left",
-                &json!({ "userId": p.user_id, "username": p.username, "participantCount": count }),
-            )
-            .await;
+        let left =
+            json!({ "userId": p.user_id, "username": p.username, "participantCount": count });
+        rooms.emit_to(room, "user:left", &left).await;
     }
 }
 
-async fn send_stats(st: &AppState, room: &Arc<Room>) {
+async fn send_stats(rooms: &Rooms, room: &Arc<Room>) {
     let stats = {
         let mut state = room.state();
         let live = state.live.is_some();
@@ -187,10 +176,7 @@ async fn send_stats(st: &AppState, room: &Arc<Room>) {
         }
         stats
     };
-    if let Some(io) = st.rooms.io() {
-        let _ = io
-            .to(room.key.clone())
-            .emit("broadcast:stats", &stats)
-            .await;
-    }
+    // A `Stats` always serializes.
+    let stats = serde_json::to_value(stats).unwrap_or_default();
+    rooms.emit_to(room, "broadcast:stats", &stats).await;
 }

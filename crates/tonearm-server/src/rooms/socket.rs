@@ -2,11 +2,7 @@
 //! are thin: they parse, ask the room, and emit what it says. Nothing a client sends can panic
 //! or disconnect: bad payloads get an `error` (or `broadcast:error`) event.
 
-use super::audio::{check_frame, FrameError, FrameIn, Quality};
-use super::chat::{clean_message, clean_name, ChatLimiter};
-use super::room::{ChatMessage, Live, Member, Room};
 use super::turn::{Line, Turn};
-use super::CreateRequest;
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -14,6 +10,10 @@ use socketioxide::extract::{Extension, MaybeExtension, SocketRef, State, TryData
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tonearm_rooms::engine::audio::{check_frame, FrameError, FrameIn, Quality};
+use tonearm_rooms::engine::chat::{clean_message, clean_name, ChatLimiter};
+use tonearm_rooms::engine::room::{ChatMessage, Live, Member, Room};
+use tonearm_rooms::engine::CreateRequest;
 
 /// Most participants listed on join: a joiner of a crowded room gets the first ones and the
 /// count (listing all would cost O(n) per join, O(n²) for a crowd); changes follow as diffs.

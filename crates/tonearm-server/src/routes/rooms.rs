@@ -1,8 +1,6 @@
 //! REST for listening rooms (no account needed; see `docs/rooms.md`).
 
 use crate::error::{ApiError, ApiResult};
-use crate::rooms::audio::Quality;
-use crate::rooms::{CreateRequest, RoomError};
 use crate::state::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, State};
@@ -11,6 +9,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
+use tonearm_rooms::engine::{CreateRequest, RoomError};
+use tonearm_rooms::Quality;
 
 /// `POST /api/rooms {roomName, password?, delayMs?}`: the answer's `hostToken` is shown once.
 pub async fn create(
@@ -37,7 +37,10 @@ pub async fn list(State(st): State<AppState>) -> Json<Vec<Value>> {
 }
 
 /// The room here, or (across nodes) a replica of one open on another node.
-async fn room(st: &AppState, id: &str) -> ApiResult<std::sync::Arc<crate::rooms::room::Room>> {
+async fn room(
+    st: &AppState,
+    id: &str,
+) -> ApiResult<std::sync::Arc<tonearm_rooms::engine::room::Room>> {
     st.rooms
         .find(id)
         .await
@@ -121,7 +124,7 @@ pub async fn media(
     if !r.state().members.iter().any(|m| m.user_id == guest.sub) {
         return Err(not_in_room());
     }
-    let accept = crate::rooms::ws::accept_key(&req).map_err(|why| {
+    let accept = tonearm_rooms::engine::ws::accept_key(&req).map_err(|why| {
         ApiError::new(
             StatusCode::UPGRADE_REQUIRED,
             "websocket_required",
@@ -148,7 +151,7 @@ pub async fn media(
         match on_upgrade.await {
             Ok(io) => {
                 let io = hyper_util::rt::TokioIo::new(io);
-                crate::rooms::media::serve(r, left, quality, io).await;
+                tonearm_rooms::engine::media::serve(r, left, quality, io).await;
             }
             Err(e) => tracing::debug!("media path upgrade failed: {e}"),
         }

@@ -12,7 +12,7 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tonearm_media::OpusPacketDecoder;
-use tonearm_rooms::media::{self, MediaMessage};
+use tonearm_rooms::client::media::{self, MediaMessage};
 use tonearm_rooms::playout::{Decision, Playout, QualityPolicy};
 use tonearm_rooms::wire::{MediaFrame, Notice};
 use tonearm_rooms::Quality;

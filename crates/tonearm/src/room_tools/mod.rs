@@ -9,8 +9,8 @@ pub mod loadtest;
 use anyhow::{bail, Context};
 use serde_json::{json, Value};
 use std::time::Duration;
+use tonearm_rooms::client::sio::{self, Client};
 use tonearm_rooms::clock::{ClockSync, Estimate, LocalClock, Sample};
-use tonearm_rooms::sio::{self, Client};
 
 /// Which room on which server (`listen` and `loadtest`).
 #[derive(Debug, Clone, clap::Args)]

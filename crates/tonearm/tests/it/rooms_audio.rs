@@ -423,8 +423,12 @@ async fn guests_on_another_node_hear_the_host_in_sync_and_chat_across() {
     );
 
     // Chat, with the CLI's Socket.IO client: one guest per node.
-    let mut on_a = tonearm_rooms::sio::connect(&a.base, None).await.unwrap();
-    let mut on_b = tonearm_rooms::sio::connect(&b.base, None).await.unwrap();
+    let mut on_a = tonearm_rooms::client::sio::connect(&a.base, None)
+        .await
+        .unwrap();
+    let mut on_b = tonearm_rooms::client::sio::connect(&b.base, None)
+        .await
+        .unwrap();
     let within = Duration::from_secs(10);
     for c in [&mut on_a, &mut on_b] {
         c.emitter

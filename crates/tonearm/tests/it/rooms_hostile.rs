@@ -96,7 +96,9 @@ async fn malformed_room_traffic_changes_nothing_and_the_server_keeps_serving() {
         1,
         "no room was made: {rooms}"
     );
-    let mut guest = tonearm_rooms::sio::connect(&s.base, None).await.unwrap();
+    let mut guest = tonearm_rooms::client::sio::connect(&s.base, None)
+        .await
+        .unwrap();
     let session = guest
         .wait_for(&["session"], Duration::from_secs(10))
         .await
@@ -155,13 +157,13 @@ async fn malformed_room_traffic_changes_nothing_and_the_server_keeps_serving() {
     );
     // Joined: the media path opens; garbage sent on it is ignored.
     let mut path =
-        tonearm_rooms::media::connect(&s.base, &room, &token, tonearm_rooms::Quality::High)
+        tonearm_rooms::client::media::connect(&s.base, &room, &token, tonearm_rooms::Quality::High)
             .await
             .unwrap();
     path.set_quality(tonearm_rooms::Quality::Low).await.unwrap();
     // One media path per member: opening a second ends the first, with a notice.
     let _second =
-        tonearm_rooms::media::connect(&s.base, &room, &token, tonearm_rooms::Quality::High)
+        tonearm_rooms::client::media::connect(&s.base, &room, &token, tonearm_rooms::Quality::High)
             .await
             .unwrap();
     let first_end = tokio::time::timeout(Duration::from_secs(10), path.next())
@@ -170,7 +172,7 @@ async fn malformed_room_traffic_changes_nothing_and_the_server_keeps_serving() {
     assert!(
         matches!(
             first_end,
-            Some(Ok(tonearm_rooms::media::MediaMessage::Notice(
+            Some(Ok(tonearm_rooms::client::media::MediaMessage::Notice(
                 tonearm_rooms::wire::Notice::Closed { .. }
             )))
         ),
