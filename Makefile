@@ -28,5 +28,7 @@ bench:
 	$(CARGO) run --release -p tonearm -- bench
 
 lint:
+	@# Crate dependency direction and module import cycles, against ARCHITECTURE.md.
+	python3 scripts/check-architecture.py
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -1,8 +1,8 @@
 //! Constant-bitrate encoders producing fixed-size units: MP3 frames (LAME) and Opus packets
 //! (libopus). Both are configured so that output can be cut at any unit and restarted.
 
+use crate::layout::mp3_info::frame_header;
 use crate::layout::{mp3_frame_bytes, opus_packet_bytes, OPUS_PACKET_SAMPLES};
-use crate::mp3_info::frame_header;
 use crate::MediaError;
 use mp3lame_encoder::{Bitrate, Builder, InterleavedPcm, MonoPcm};
 

@@ -6,8 +6,8 @@
 //! that decodes cleanly, whichever order the chunks were made in.
 
 use crate::encode::{Mp3Encoder, OpusEncoder};
+use crate::layout::ogg_opus;
 use crate::layout::{StreamPlan, MP3_FRAME_SAMPLES, OPUS_PACKETS_PER_PAGE, OPUS_PACKET_SAMPLES};
-use crate::ogg_opus;
 use crate::quality::Format;
 use crate::resample::Pcm48k;
 use crate::MediaError;

@@ -49,57 +49,9 @@ pub struct DatabaseConfig {
     pub url: Option<String>,
 }
 
-/// Where HLS packages are kept: a folder under the data dir by default, or an S3 bucket that
-/// several nodes share.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
-#[serde(default, deny_unknown_fields)]
-pub struct StorageConfig {
-    /// `s3://bucket[/prefix]`, or unset for `<data>/objects`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// An S3-compatible endpoint (`http://127.0.0.1:9000`); unset for AWS itself.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub s3_endpoint: Option<String>,
-    /// Region for S3 (most S3-compatible servers ignore it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub s3_region: Option<String>,
-}
+pub use tonearm_store::StorageConfig;
 
-/// The processing pipeline's workers.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
-pub struct JobsConfig {
-    /// Jobs this node runs at once (0: this node runs none, other nodes do).
-    pub workers: usize,
-    /// How long a claimed job is held without a heartbeat before another worker may take it.
-    pub lease_secs: u64,
-    /// Attempts before a job is marked failed.
-    pub max_attempts: u32,
-    /// First retry delay; doubles with each attempt.
-    pub retry_base_secs: u64,
-    /// Packaging speed limit as a multiple of real time (0: unlimited), so background work
-    /// leaves CPU for live streams and rooms.
-    pub pace: f64,
-    /// Package every catalogued track for HLS (false: only when a player asks).
-    pub hls_all: bool,
-    /// Analyse every catalogued track (tempo, key, features) after its loudness is measured
-    /// (false: only when the analysis is asked for).
-    pub analysis_all: bool,
-}
-
-impl Default for JobsConfig {
-    fn default() -> Self {
-        JobsConfig {
-            workers: 1,
-            lease_secs: 60,
-            max_attempts: 5,
-            retry_base_secs: 10,
-            pace: 0.0,
-            hls_all: true,
-            analysis_all: true,
-        }
-    }
-}
+pub use tonearm_pipeline::JobsConfig;
 
 /// Encrypted HLS delivery.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -75,6 +75,21 @@ impl From<tonearm_store::StoreError> for ApiError {
     }
 }
 
+impl From<tonearm_pipeline::LoudnessError> for ApiError {
+    fn from(e: tonearm_pipeline::LoudnessError) -> Self {
+        use tonearm_pipeline::LoudnessError as L;
+        match e {
+            L::Unreadable(why) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unreadable", why)
+            }
+            L::Changed => ApiError::new(StatusCode::CONFLICT, "changed", e.to_string()),
+            L::Gone => ApiError::not_found("track"),
+            L::Store(e) => e.into(),
+            L::Task(_) => ApiError::internal(e),
+        }
+    }
+}
+
 impl From<axum::extract::rejection::QueryRejection> for ApiError {
     fn from(e: axum::extract::rejection::QueryRejection) -> Self {
         ApiError::bad_request(e.body_text())

@@ -3,14 +3,13 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod guard;
 pub mod hls_cache;
 pub mod http_range;
 pub mod limits;
-pub mod loudness;
-pub mod objects;
 pub mod observe;
-pub mod pipeline;
 pub mod rooms;
+pub mod route_table;
 pub mod routes;
 pub mod security;
 pub mod shared;
@@ -23,6 +22,7 @@ pub use config::Config;
 use axum::http::Method;
 use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
+use route_table::Routes;
 use state::{AppState, Inner};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,7 +45,7 @@ pub enum ServeError {
     #[error("cannot reach redis ({0}): {1}")]
     Redis(String, shared::SharedError),
     #[error(transparent)]
-    Objects(#[from] objects::ObjectsError),
+    Objects(#[from] tonearm_store::ObjectsError),
     #[error("demo library: {0}")]
     Demo(#[from] tonearm_library::demo::DemoError),
 }
@@ -134,27 +134,29 @@ pub fn router(state: AppState) -> Router {
             time_limit,
         )
     };
-    let public = Router::new()
+    let public = Routes::new()
         .route("/health", get(ops::health))
         .route("/metrics", get(ops::metrics))
         .route("/api/auth/login", post(auth_routes::login))
-        .route_layer(timeout());
-    let token = Router::new()
+        .with(|r| r.route_layer(timeout()));
+    let token = Routes::new()
         .route("/api/auth/refresh", post(auth_routes::refresh))
         .route(
             "/api/setup",
             get(auth_routes::setup_status).post(auth_routes::setup),
         )
-        .route_layer(axum::middleware::from_fn_with_state(
-            (state.clone(), limits::Class::Token),
-            limits::limit,
-        ))
-        .route_layer(timeout());
+        .with(|r| {
+            r.route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), limits::Class::Token),
+                guard::limit,
+            ))
+        })
+        .with(|r| r.route_layer(timeout()));
     // Streams get no timeout: they last as long as the track.
-    let streams = Router::new()
+    let streams = Routes::new()
         .route("/api/tracks/{id}/stream", get(stream::stream))
         .route("/cdn/stream/{id}", get(stream::stream));
-    let viewer = Router::new()
+    let viewer = Routes::new()
         .route("/api/tracks", get(catalog::list_tracks))
         .route("/api/tracks/{id}", get(catalog::get_track))
         .route("/api/tracks/{id}/cover", get(catalog::get_cover))
@@ -176,22 +178,26 @@ pub fn router(state: AppState) -> Router {
         .route("/api/albums/{id}", get(catalog::get_album))
         .route("/api/artists", get(catalog::list_artists))
         .route("/api/artists/{id}", get(catalog::get_artist))
-        .route_layer(timeout())
+        .with(|r| r.route_layer(timeout()))
         .merge(streams)
-        .route_layer(axum::middleware::from_fn_with_state(
-            (state.clone(), auth::Level::Viewer),
-            auth::require,
-        ));
+        .with(|r| {
+            r.route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), guard::Level::Viewer),
+                guard::require,
+            ))
+        });
     // HLS keys: a signed link is the credential (players that cannot send headers fetch it),
     // and every address gets `hls.key_per_minute`.
-    let hls_key = Router::new()
+    let hls_key = Routes::new()
         .route("/api/tracks/{id}/hls/key", get(routes::hls::key))
-        .route_layer(axum::middleware::from_fn_with_state(
-            (state.clone(), limits::Class::HlsKey),
-            limits::limit,
-        ))
-        .route_layer(timeout());
-    let user = Router::new()
+        .with(|r| {
+            r.route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), limits::Class::HlsKey),
+                guard::limit,
+            ))
+        })
+        .with(|r| r.route_layer(timeout()));
+    let user = Routes::new()
         .route("/api/me", get(auth_routes::me))
         .route("/api/auth/logout", post(auth_routes::logout))
         .route(
@@ -199,18 +205,22 @@ pub fn router(state: AppState) -> Router {
             get(auth_routes::list_keys).post(auth_routes::create_key),
         )
         .route("/api/keys/{id}", delete(auth_routes::revoke_key))
-        .route_layer(axum::middleware::from_fn_with_state(
-            (state.clone(), auth::Level::User),
-            auth::require,
-        ))
-        .route_layer(axum::middleware::from_fn_with_state(
-            (state.clone(), limits::Class::Token),
-            limits::limit,
-        ))
-        .route_layer(timeout());
+        .with(|r| {
+            r.route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), guard::Level::User),
+                guard::require,
+            ))
+        })
+        .with(|r| {
+            r.route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), limits::Class::Token),
+                guard::limit,
+            ))
+        })
+        .with(|r| r.route_layer(timeout()));
     let admin = admin_table()
         .into_iter()
-        .fold(Router::new(), |r, (_, path, handler, timed)| {
+        .fold(Routes::new(), |r, (_, path, handler, timed)| {
             r.route(
                 path,
                 match timed {
@@ -219,18 +229,20 @@ pub fn router(state: AppState) -> Router {
                 },
             )
         })
-        .route_layer(axum::middleware::from_fn_with_state(
-            (state.clone(), auth::Level::Admin),
-            auth::require,
-        ));
+        .with(|r| {
+            r.route_layer(axum::middleware::from_fn_with_state(
+                (state.clone(), guard::Level::Admin),
+                guard::require,
+            ))
+        });
     // Listening rooms need no account. Creating one counts against the token-class limit.
-    let rooms = Router::new()
+    let rooms = Routes::new()
         .route(
             "/api/rooms",
             post(rooms_routes::create)
                 .route_layer(axum::middleware::from_fn_with_state(
                     (state.clone(), limits::Class::Token),
-                    limits::limit,
+                    guard::limit,
                 ))
                 .get(rooms_routes::list),
         )
@@ -239,7 +251,7 @@ pub fn router(state: AppState) -> Router {
             get(rooms_routes::get).delete(rooms_routes::delete),
         )
         .route("/api/rooms/{id}/stats", get(rooms_routes::stats))
-        .route_layer(timeout())
+        .with(|r| r.route_layer(timeout()))
         // Long-lived: added after the time limit so it does not apply.
         .route("/api/rooms/{id}/media", get(rooms_routes::media));
     // Socket.IO (rooms) sits outside the HTTP layers: its connections are long-lived and have
@@ -266,20 +278,23 @@ pub fn router(state: AppState) -> Router {
     rooms::socket::register(&io);
     state.rooms.set_outlet(Arc::new(rooms::SioOutlet(io)));
     let cors = security::cors(&state.config.http.cors_origins);
-    public
+    let (app, own_paths) = public
         .merge(token)
         .merge(viewer)
         .merge(hls_key)
         .merge(user)
         .merge(admin)
         .merge(rooms)
-        .fallback({
+        .claim(rooms::SOCKET_PATH)
+        .into_parts();
+    let own_paths = Arc::new(own_paths);
+    app.fallback({
             let dir = web::locate(state.config.web.dir.as_deref());
             match &dir {
                 Some(d) => tracing::info!(dir = %d.display(), "serving the web app"),
                 None => tracing::warn!("the web app is not built (make run builds it)"),
             }
-            move |req: axum::extract::Request| web::serve(dir.clone(), req)
+            move |req: axum::extract::Request| web::serve(dir.clone(), own_paths.clone(), req)
         })
         .method_not_allowed_fallback(|| async {
             error::ApiError::new(
@@ -289,7 +304,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(axum::middleware::from_fn_with_state((state.clone(), limits::Class::Api), limits::limit))
+        .layer(axum::middleware::from_fn_with_state((state.clone(), limits::Class::Api), guard::limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
         .layer(cors)
         .layer(tower::limit::GlobalConcurrencyLimitLayer::new(limits.max_concurrent_requests))
@@ -336,6 +351,12 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
     for dir in [config.media_dir(), config.uploads_dir(), config.cache_dir()] {
         std::fs::create_dir_all(&dir).map_err(|e| ServeError::DataDir(dir.clone(), e))?;
     }
+    // A folder that exists but cannot be written would fail later, deep in SQLite or a cache
+    // write, with a less useful message: find out now.
+    let probe = config.data.join(".write-check");
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| ServeError::DataDir(config.data.clone(), e))?;
     if let Some(up) = &config.upload_dir {
         // Absolute, like the data dir: upload paths are hashed into track ids.
         config.upload_dir =
@@ -360,7 +381,7 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
         );
     }
     let cache = ChunkCache::new(config.cache.clone(), config.cache_dir().join("transcode"));
-    let objects = objects::Objects::open(&config)?;
+    let objects = tonearm_store::Objects::open(&config.storage, &config.data)?;
     let jwt = auth::tokens::JwtKeys::load(
         config.auth.jwt_secret.as_deref(),
         &config.data.join("jwt.key"),
@@ -378,6 +399,12 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
             config.rooms.idle_close_secs,
         ));
     }
+    let pipeline = Arc::new(tonearm_pipeline::Pipeline::new(
+        store.clone(),
+        objects,
+        config.jobs.clone(),
+        &config.data,
+    ));
     Ok(AppState(Arc::new(Inner {
         store,
         jwt,
@@ -390,11 +417,8 @@ pub async fn prepare(mut config: Config) -> Result<AppState, ServeError> {
         started: Instant::now(),
         metrics: observe::install_metrics(),
         active_streams: Default::default(),
-        loudness_lock: tokio::sync::Mutex::new(()),
-        objects,
+        pipeline,
         hls_cache: hls_cache::HlsCache::new(HLS_CACHE_BYTES),
-        jobs_wake: tokio::sync::Notify::new(),
-        node_id: pipeline::node_id(&config.data),
         background_jobs: Default::default(),
         config,
     })))
@@ -480,7 +504,7 @@ pub async fn serve(
     if let (Some(url), Some(_)) = (&state.config.redis.url, state.rooms.cluster()) {
         tonearm_rooms::engine::cluster::spawn_subscriber(state.rooms.clone(), url.clone());
     }
-    pipeline::spawn(&state);
+    state.pipeline.spawn();
     tonearm_rooms::engine::ticker::spawn(state.rooms.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // No Nagle: a room frame is a small write that must leave now, not wait up to a delayed

@@ -3,10 +3,8 @@
 //! Redis when configured (`shared`); answers are 429 + `Retry-After`.
 
 use crate::shared::Shared;
-use crate::state::AppState;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
@@ -195,7 +193,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
-fn peer(ci: Option<&ConnectInfo<SocketAddr>>) -> String {
+pub(crate) fn peer(ci: Option<&ConnectInfo<SocketAddr>>) -> String {
     ci.map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "unknown".into())
 }
@@ -209,25 +207,6 @@ pub enum Class {
     Token,
     /// HLS decryption keys.
     HlsKey,
-}
-
-/// Rate limit per client address for a route class
-/// (`from_fn_with_state((state, class), limits::limit)`).
-pub async fn limit(
-    State((st, class)): State<(AppState, Class)>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let ip = peer(req.extensions().get::<ConnectInfo<SocketAddr>>());
-    let limiter = match class {
-        Class::Api => &st.limits.api,
-        Class::Token => &st.limits.token,
-        Class::HlsKey => &st.limits.hls_key,
-    };
-    match limiter.check(&ip).await {
-        Ok(()) => next.run(req).await,
-        Err(wait) => too_many(wait),
-    }
 }
 
 #[cfg(test)]

@@ -30,16 +30,10 @@ pub struct Inner {
     pub metrics: Option<PrometheusHandle>,
     /// Streams being sent right now.
     pub active_streams: Arc<AtomicI64>,
-    /// One loudness measurement at a time: they decode whole tracks.
-    pub loudness_lock: tokio::sync::Mutex<()>,
-    /// Where HLS packages are stored (a folder, or S3 shared by nodes).
-    pub objects: crate::objects::Objects,
+    /// The processing queue's workers and job kinds, and the object store they write.
+    pub pipeline: Arc<tonearm_pipeline::Pipeline>,
     /// Recently served HLS objects.
     pub hls_cache: crate::hls_cache::HlsCache,
-    /// Wakes idle pipeline workers when jobs are queued.
-    pub jobs_wake: tokio::sync::Notify,
-    /// This node's stable identity (names its pipeline workers).
-    pub node_id: String,
     /// Scan-and-measure tasks started and not yet finished (0 = the server is idle).
     pub background_jobs: AtomicUsize,
 }

@@ -3,10 +3,12 @@
 //! `/api/…` paths keep their JSON 404.
 
 use crate::error::ApiError;
+use crate::route_table::OwnPaths;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -32,19 +34,11 @@ pub fn locate(configured: Option<&Path>) -> Option<PathBuf> {
         .map(|d| d.canonicalize().unwrap_or(d))
 }
 
-/// Paths that belong to the server, never to the app.
-fn is_server_path(path: &str) -> bool {
-    ["/api/", "/cdn/", crate::rooms::SOCKET_PATH]
-        .iter()
-        .any(|p| path.starts_with(p))
-        || matches!(path, "/api" | "/health" | "/metrics")
-}
-
 /// The router's fallback: the app's files, `index.html` for its routes, JSON errors for the
 /// server's own paths.
-pub async fn serve(dir: Option<PathBuf>, req: Request) -> Response {
+pub async fn serve(dir: Option<PathBuf>, own: Arc<OwnPaths>, req: Request) -> Response {
     let path = req.uri().path();
-    if is_server_path(path) {
+    if own.contains(path) {
         return ApiError::not_found("route").into_response();
     }
     if req.method() != Method::GET && req.method() != Method::HEAD {
@@ -87,26 +81,4 @@ pub async fn serve(dir: Option<PathBuf>, req: Request) -> Response {
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_paths_are_not_the_apps() {
-        for p in [
-            "/api/nope",
-            "/api",
-            "/cdn/stream/x",
-            "/socket.io/",
-            "/health",
-            "/metrics",
-        ] {
-            assert!(is_server_path(p), "{p}");
-        }
-        for p in ["/", "/room/abc", "/albums/1", "/assets/index.js", "/apiary"] {
-            assert!(!is_server_path(p), "{p}");
-        }
-    }
 }

@@ -1,4 +1,5 @@
-//! Persistence for Tonearm: the catalog database (SQLite file by default).
+//! Persistence for Tonearm: the catalog database (SQLite file by default, or PostgreSQL) and
+//! the object store for what is derived from the library (`objects`: a folder, or S3).
 //!
 //! Every query lives here so the rest of the code speaks in domain types ([`Track`], [`Album`],
 //! [`Artist`]) and never in SQL.
@@ -36,12 +37,14 @@ mod analysis;
 mod catalog;
 pub mod jobs;
 mod model;
+pub mod objects;
 
 pub use accounts::{ApiKey, RefreshOutcome, User, UserCredentials};
 pub use analysis::{TrackAnalysis, ANALYSIS_READY, NOT_ANALYSABLE};
 pub use catalog::{SortOrder, TrackFilter, TrackSort};
 pub use jobs::{input_stamp, ClaimedJob, HlsPackage, Job, JobFilter};
 pub use model::{Album, Artist, FileStamp, NewTrack, ScanIssue, Track, TrackSource};
+pub use objects::{Objects, ObjectsError, StorageConfig};
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -58,6 +61,12 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database.url must be postgres://…, not {0}://")]
     Url(String),
+    /// The PostgreSQL server answered but has no database of that name.
+    #[error("PostgreSQL at {server} has no database {name:?}")]
+    NoDatabase { server: String, name: String },
+    /// No PostgreSQL server answered at the URL's address.
+    #[error("cannot reach PostgreSQL at {server} ({reason})")]
+    Unreachable { server: String, reason: String },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -67,6 +76,67 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 #[derive(Clone)]
 pub struct Store {
     db: Db,
+}
+
+/// One plain TCP connect to the URL's server first: the pool retries a refused connection
+/// until its timeout and then reports only the timeout, where the user needs "refused" (not
+/// running) or "no route" (wrong host) at once. Unix-socket hosts are left to the pool.
+async fn reachable(url: &str) -> Result<()> {
+    use std::str::FromStr;
+    let Ok(opts) = sqlx::postgres::PgConnectOptions::from_str(url) else {
+        return Ok(()); // the pool reports the bad URL in its own words
+    };
+    let (host, port) = (opts.get_host().to_owned(), opts.get_port());
+    if host.starts_with('/') {
+        return Ok(());
+    }
+    let server = format!("{host}:{port}");
+    match tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(StoreError::Unreachable {
+            server,
+            reason: e.to_string(),
+        }),
+        Err(_) => Err(StoreError::Unreachable {
+            server,
+            reason: "no answer within 10 s".into(),
+        }),
+    }
+}
+
+/// Names the two connection failures a user fixes differently (start the server, create the
+/// database) instead of passing sqlx's wording on; the server is named without credentials.
+fn connect_error(url: &str, e: sqlx::Error) -> StoreError {
+    use std::str::FromStr;
+    let opts = sqlx::postgres::PgConnectOptions::from_str(url).ok();
+    let server = opts
+        .as_ref()
+        .map(|o| format!("{}:{}", o.get_host(), o.get_port()))
+        .unwrap_or_else(|| "the configured address".into());
+    match &e {
+        sqlx::Error::Database(d) if d.code().as_deref() == Some("3D000") => {
+            StoreError::NoDatabase {
+                server,
+                name: opts
+                    .and_then(|o| o.get_database().map(str::to_owned))
+                    .unwrap_or_default(),
+            }
+        }
+        sqlx::Error::Io(io) => StoreError::Unreachable {
+            server,
+            reason: io.to_string(),
+        },
+        sqlx::Error::PoolTimedOut => StoreError::Unreachable {
+            server,
+            reason: "no answer within 10 s".into(),
+        },
+        _ => StoreError::Db(e),
+    }
 }
 
 impl Store {
@@ -96,11 +166,13 @@ impl Store {
     /// Connects to PostgreSQL at `url` (`postgres://user:pass@host/db`) and applies the same
     /// migrations in PostgreSQL's spelling. Several nodes may share it.
     pub async fn open_postgres(url: &str) -> Result<Store> {
+        reachable(url).await?;
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
-            .await?;
+            .await
+            .map_err(|e| connect_error(url, e))?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Store {
             db: Db::Postgres(pool),

@@ -1,6 +1,7 @@
 //! `tonearm`: the one binary. Serves, scans, writes the demo library, shows config, benchmarks.
 
 mod bench;
+mod explain;
 mod room_tools;
 mod settings;
 mod users;
@@ -113,8 +114,18 @@ fn init_logging(cfg: &tonearm_server::Config) {
     }
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}", explain::explain(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -246,14 +257,14 @@ async fn process(
     cfg.demo_on_empty = false; // processing never adds to the library
     let st = tonearm_server::prepare(cfg).await?;
     if all {
-        tonearm_server::pipeline::enqueue_missing(&st).await;
+        st.pipeline.enqueue_missing().await;
     }
     for id in &tracks {
         anyhow::ensure!(
             st.store.track_source(id).await?.is_some(),
             "no track with id {id}"
         );
-        tonearm_server::pipeline::enqueue_track(&st, id, true).await?;
+        st.pipeline.enqueue_track(id, true).await?;
     }
     let waiting: i64 = st
         .store
@@ -268,13 +279,15 @@ async fn process(
         ProgressStyle::with_template("{bar:40} {pos}/{len} jobs {elapsed} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (done, failed) = tonearm_server::pipeline::drain(&st, None, |done, failed| {
-        bar.set_position(done + failed);
-        if failed > 0 {
-            bar.set_message(format!("{failed} failed"));
-        }
-    })
-    .await;
+    let (done, failed) = st
+        .pipeline
+        .drain(None, |done, failed| {
+            bar.set_position(done + failed);
+            if failed > 0 {
+                bar.set_message(format!("{failed} failed"));
+            }
+        })
+        .await;
     bar.finish_and_clear();
     println!("{done} jobs done, {failed} failed");
     for j in st
@@ -337,7 +350,7 @@ async fn analyze(
     all: bool,
     tracks: Vec<String>,
 ) -> anyhow::Result<()> {
-    use tonearm_server::pipeline::{ANALYSIS, PRIORITY_BACKGROUND};
+    use tonearm_pipeline::{ANALYSIS, PRIORITY_BACKGROUND};
     cfg.demo_on_empty = false;
     let st = tonearm_server::prepare(cfg).await?;
     let mut queued = 0u64;
@@ -375,13 +388,15 @@ async fn analyze(
         ProgressStyle::with_template("{bar:40} {pos}/{len} tracks {elapsed} {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (done, failed) = tonearm_server::pipeline::drain(&st, Some(ANALYSIS), |done, failed| {
-        bar.set_position(done + failed);
-        if failed > 0 {
-            bar.set_message(format!("{failed} failed"));
-        }
-    })
-    .await;
+    let (done, failed) = st
+        .pipeline
+        .drain(Some(ANALYSIS), |done, failed| {
+            bar.set_position(done + failed);
+            if failed > 0 {
+                bar.set_message(format!("{failed} failed"));
+            }
+        })
+        .await;
     bar.finish_and_clear();
     for id in &tracks {
         match st.store.track_analysis(id).await? {

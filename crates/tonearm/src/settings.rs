@@ -44,7 +44,8 @@ pub fn load(
     if let Some(file) = &file {
         anyhow::ensure!(
             file.exists(),
-            "config file {} does not exist",
+            "config file {} does not exist; give --config (or TONEARM_CONFIG) a file that does, \
+             or neither to run on defaults",
             file.display()
         );
         fig = fig.merge(Toml::file_exact(file));

@@ -98,6 +98,11 @@ impl Cluster {
         }
     }
 
+    /// This node's id, as `changes` events name it.
+    pub fn node_id(&self) -> String {
+        self.node.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
     /// Publishes a frame this node accepted (its media-path encoding).
     pub fn publish_frame(&self, room_id: &str, media: &[u8]) {
         metrics::counter!("tonearm_room_bus_frames_published_total").increment(1);
@@ -338,7 +343,7 @@ async fn apply_event(rooms: &Rooms, room: &Arc<Room>, event: &str, data: &Value)
                 state.remote_counts.insert(node, count);
                 state.participant_count()
             };
-            super::ticker::announce(rooms, room, parse("joined"), parse("left"), total).await;
+            super::participants::announce(rooms, room, parse("joined"), parse("left"), total).await;
         }
         "room:closed" => {
             let reason = data["reason"].as_str().unwrap_or("closed").to_string();
@@ -346,9 +351,4 @@ async fn apply_event(rooms: &Rooms, room: &Arc<Room>, event: &str, data: &Value)
         }
         _ => {}
     }
-}
-
-/// This node's id, as `changes` events name it.
-pub fn node_id(c: &Cluster) -> String {
-    c.node.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -6,7 +6,8 @@
 //! a host, or the process ends). `room` holds one room's state and its rules, `audio` checks
 //! host frames and keeps the replay ring, `fanout` writes the media path's frames to listeners
 //! and paces them, `media` serves one listener's media path over any byte stream, `ws` frames
-//! it, `chat` cleans text and limits its rate, `ticker` is the rooms' clock, and `cluster`
+//! it, `chat` cleans text and limits its rate, `participants` announces who came and went,
+//! `ticker` is the rooms' clock, and `cluster`
 //! links the nodes through Redis. Events leave through an [`Outlet`]: the server's Socket.IO
 //! adapter implements it, so this module never sees a socket.
 
@@ -16,6 +17,7 @@ pub mod cluster;
 pub mod fanout;
 pub mod media;
 mod outlet;
+pub mod participants;
 pub mod room;
 pub mod ticker;
 pub mod ws;

@@ -2,6 +2,7 @@
 //! second in a crowd), once a second it sends `broadcast:stats`, and it closes rooms whose
 //! host has been away too long.
 
+use super::participants::{announce, CROWD, UPDATE_CAP};
 use super::room::{Changes, Room};
 use super::Rooms;
 use serde_json::json;
@@ -9,16 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 const TICK: Duration = Duration::from_millis(250);
-/// Batches with more changes than this go out as one `participants:update`.
-const SMALL_BATCH: usize = 8;
-/// Most joiners (and leavers) one `participants:update` names; its counts are exact. Every
-/// member gets each update, so naming a whole crowd would cost O(n²) bytes.
-const UPDATE_CAP: usize = 20;
-/// Rooms with more participants than this are a crowd: their changes go out once a second, as
-/// one `participants:update`. Each announcement is one event to every member, so during a
-/// join wave of thousands four a second (and up to 8 events each) would cost more than the
-/// audio.
-const CROWD: usize = 500;
 /// Every this many ticks (10 s) the cross-node records are refreshed and checked: often
 /// enough for expiries and idle checks measured in minutes, rare enough to cost Redis little.
 const REFRESH_TICKS: u64 = 40;
@@ -121,7 +112,7 @@ async fn announce_changes(rooms: &Rooms, room: &Arc<Room>, whole_second: bool) {
             &room.id,
             "changes",
             &json!({
-                "node": super::cluster::node_id(c),
+                "node": c.node_id(),
                 "joined": cap(&joined),
                 "left": cap(&left),
                 "count": here,
@@ -129,41 +120,6 @@ async fn announce_changes(rooms: &Rooms, room: &Arc<Room>, whole_second: bool) {
         );
     }
     announce(rooms, room, joined, left, total).await;
-}
-
-/// Tells this node's sockets in `room` who joined and left: one event per change for a small
-/// batch in a small room, else one `participants:update` (naming at most `UPDATE_CAP` of
-/// each).
-pub async fn announce(
-    rooms: &Rooms,
-    room: &Room,
-    joined: Vec<super::room::Participant>,
-    left: Vec<super::room::Participant>,
-    count: usize,
-) {
-    if joined.is_empty() && left.is_empty() {
-        return;
-    }
-    if joined.len() + left.len() > SMALL_BATCH || count > CROWD {
-        let update = json!({
-            "joined": &joined[..joined.len().min(UPDATE_CAP)],
-            "left": &left[..left.len().min(UPDATE_CAP)],
-            "joinedCount": joined.len(),
-            "leftCount": left.len(),
-            "participantCount": count,
-        });
-        rooms.emit_to(room, "participants:update", &update).await;
-        return;
-    }
-    for p in joined {
-        let joined = json!({ "userId": p.user_id, "username": p.username, "isHost": p.is_host, "participantCount": count });
-        rooms.emit_to(room, "user:joined", &joined).await;
-    }
-    for p in left {
-        let left =
-            json!({ "userId": p.user_id, "username": p.username, "participantCount": count });
-        rooms.emit_to(room, "user:left", &left).await;
-    }
 }
 
 async fn send_stats(rooms: &Rooms, room: &Arc<Room>) {

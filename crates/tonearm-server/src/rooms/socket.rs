@@ -35,7 +35,7 @@ pub struct Conn {
     pub room: Mutex<Option<Arc<Room>>>,
     pub quality: Mutex<Quality>,
     pub chat: Mutex<ChatLimiter>,
-    pub line: Line,
+    pub line: Arc<Line>,
     /// The guest takes audio from the binary media path, not as `broadcast:audio` events.
     pub media: AtomicBool,
     /// The socket has disconnected: a join still in flight must not leave it in a room.
@@ -138,10 +138,12 @@ async fn admit(
         room: Mutex::new(None),
         quality: Mutex::new(Quality::High),
         chat: Mutex::new(ChatLimiter::new(st.rooms.config.chat_per_5s)),
-        line: Line::default(),
+        line: Arc::new(Line::default()),
         media: AtomicBool::new(false),
         gone: AtomicBool::new(false),
     });
+    // The line on its own too: `Turn` takes it without knowing the connection.
+    s.extensions.insert(conn.line.clone());
     s.extensions.insert(conn);
     s.on("room:create", on_create);
     s.on("room:join", on_join);

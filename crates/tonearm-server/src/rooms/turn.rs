@@ -3,7 +3,6 @@
 //! relayed swapped, or the first frame could overtake `broadcast:start`. Handlers that must
 //! keep order take a [`Turn`] (numbered while parsing, so in arrival order) and wait for it.
 
-use super::socket::Conn;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +26,7 @@ impl Default for Line {
 }
 
 /// A handler's place in its connection's line.
-pub struct Turn(Option<(Arc<Conn>, u64)>);
+pub struct Turn(Option<(Arc<Line>, u64)>);
 
 impl<A: socketioxide::adapter::Adapter> socketioxide::handler::FromMessageParts<A> for Turn {
     type Error = std::convert::Infallible;
@@ -36,20 +35,20 @@ impl<A: socketioxide::adapter::Adapter> socketioxide::handler::FromMessageParts<
         _: &mut socketioxide_core::Value,
         _: &Option<i64>,
     ) -> Result<Self, Self::Error> {
-        Ok(Turn(s.extensions.get::<Arc<Conn>>().map(|c| {
-            let ticket = c.line.arrived.fetch_add(1, Ordering::SeqCst);
-            (c, ticket)
+        Ok(Turn(s.extensions.get::<Arc<Line>>().map(|line| {
+            let ticket = line.arrived.fetch_add(1, Ordering::SeqCst);
+            (line, ticket)
         })))
     }
 }
 
 /// Lets the next event in line run when dropped.
-pub struct TurnGuard(Option<Arc<Conn>>);
+pub struct TurnGuard(Option<Arc<Line>>);
 
 impl Drop for TurnGuard {
     fn drop(&mut self) {
-        if let Some(c) = &self.0 {
-            c.line.served.send_modify(|n| *n += 1);
+        if let Some(line) = &self.0 {
+            line.served.send_modify(|n| *n += 1);
         }
     }
 }
@@ -59,10 +58,10 @@ impl Turn {
     /// taken reaches a handler (our extractors after it cannot fail), but should one not, the
     /// line would not stall: after a second the wait gives up and the event runs.
     pub async fn wait(self) -> TurnGuard {
-        let Some((conn, ticket)) = self.0 else {
+        let Some((line, ticket)) = self.0 else {
             return TurnGuard(None);
         };
-        let mut rx = conn.line.served.subscribe();
+        let mut rx = line.served.subscribe();
         let waited = tokio::time::timeout(Duration::from_secs(1), rx.wait_for(|n| *n >= ticket));
         if waited.await.is_err() {
             tracing::warn!(
@@ -70,6 +69,6 @@ impl Turn {
                 "event ordering: gave up waiting for an earlier event"
             );
         }
-        TurnGuard(Some(conn))
+        TurnGuard(Some(line))
     }
 }

@@ -2,7 +2,6 @@
 //! queued or running (asking queues it ahead of the background backlog).
 
 use crate::error::{ApiError, ApiResult};
-use crate::pipeline::{ANALYSIS, PRIORITY_WAITING};
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -10,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use tonearm_analysis::{embedding, key::PITCH_CLASSES, Analysis, ALGORITHM_VERSION};
+use tonearm_pipeline::{ANALYSIS, PRIORITY_WAITING};
 use tonearm_store::jobs::{FAILED, PENDING, PROCESSING};
 use tonearm_store::{input_stamp, JobFilter, TrackAnalysis, NOT_ANALYSABLE};
 
@@ -37,7 +37,7 @@ pub async fn get(State(st): State<AppState>, Path(id): Path<String>) -> ApiResul
         st.store
             .enqueue_job(ANALYSIS, &id, &input, PRIORITY_WAITING, force)
             .await?;
-        st.jobs_wake.notify_waiters();
+        st.pipeline.wake();
         job = analysis_job(&st, &id).await?;
     }
     let state = if failed { "failed" } else { "pending" };

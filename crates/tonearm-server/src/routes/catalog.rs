@@ -185,7 +185,7 @@ pub async fn get_cover(
     }
     // Resized covers live in object storage (a folder, or the bucket every node shares).
     let key = format!("covers/{}-{}-{:x}.jpg", src.id, size, src.mtime_ms);
-    let bytes = match st.objects.get(&key).await {
+    let bytes = match st.pipeline.objects.get(&key).await {
         Ok(b) => b.to_vec(),
         Err(_) => {
             let path = std::path::PathBuf::from(&src.path);
@@ -204,7 +204,7 @@ pub async fn get_cover(
                 ),
             })?;
             // A put is atomic: a concurrent reader gets the whole image or makes its own.
-            if let Err(e) = st.objects.put(&key, jpeg.clone().into()).await {
+            if let Err(e) = st.pipeline.objects.put(&key, jpeg.clone().into()).await {
                 tracing::warn!(error = %e, "could not store a resized cover");
             }
             jpeg

@@ -8,7 +8,6 @@
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::http_range;
-use crate::pipeline::{HLS, PRIORITY_WAITING};
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -18,6 +17,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::json;
 use tonearm_media::hls::{playlist, Manifest, Variant};
+use tonearm_pipeline::{HLS, PRIORITY_WAITING};
 use tonearm_store::{input_stamp, HlsPackage, JobFilter};
 
 const PLAYLIST: &str = "application/vnd.apple.mpegurl";
@@ -49,7 +49,7 @@ async fn not_ready(st: &AppState, id: &str) -> Response {
     {
         return ApiError::from(e).into_response();
     }
-    st.jobs_wake.notify_waiters();
+    st.pipeline.wake();
     let job = st
         .store
         .jobs(&JobFilter {
@@ -377,8 +377,8 @@ async fn fetch(st: &AppState, key: &str, range: Option<(u64, u64)>) -> Result<By
     }
     metrics::counter!("tonearm_hls_segment_reads_total", "from" => "storage").increment(1);
     let got = match range {
-        Some((a, end)) => st.objects.get_range(key, a..end).await,
-        None => st.objects.get(key).await,
+        Some((a, end)) => st.pipeline.objects.get_range(key, a..end).await,
+        None => st.pipeline.objects.get(key).await,
     };
     match got {
         Ok(b) => {
@@ -387,7 +387,7 @@ async fn fetch(st: &AppState, key: &str, range: Option<(u64, u64)>) -> Result<By
             }
             Ok(b)
         }
-        Err(crate::objects::ObjectsError::NotFound) => {
+        Err(tonearm_store::ObjectsError::NotFound) => {
             // Re-packaged between the row read and this read: the player re-fetches the
             // playlist and gets the new package.
             Err(ApiError::not_found("segment").into_response())

@@ -3,7 +3,6 @@
 //! same from the CLI).
 
 use crate::error::{ApiError, ApiResult};
-use crate::pipeline;
 use crate::state::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -99,7 +98,7 @@ pub async fn process(
         return Err(ApiError::bad_request("at most 1000 tracks at a time"));
     }
     if b.all {
-        pipeline::enqueue_missing(&st).await;
+        st.pipeline.enqueue_missing().await;
     }
     for id in &b.tracks {
         if st.store.track_source(id).await?.is_none() {
@@ -107,7 +106,7 @@ pub async fn process(
         }
     }
     for id in &b.tracks {
-        pipeline::enqueue_track(&st, id, true).await?;
+        st.pipeline.enqueue_track(id, true).await?;
     }
     Ok((StatusCode::ACCEPTED, Json(json!({ "queued": true }))).into_response())
 }

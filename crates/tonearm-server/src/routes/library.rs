@@ -31,7 +31,7 @@ pub fn start_scan(st: &AppState) -> bool {
             ),
             Err(e) => tracing::error!(error = %e, "scan failed"),
         }
-        crate::pipeline::enqueue_missing(&st).await;
+        st.pipeline.enqueue_missing().await;
         st.background_jobs.fetch_sub(1, Ordering::SeqCst);
     });
     true

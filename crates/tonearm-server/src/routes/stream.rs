@@ -317,7 +317,7 @@ impl Transcode {
     ) -> ApiResult<Transcode> {
         check_unchanged(st, src).await?;
         let gain = if normalize {
-            crate::loudness::track_gain(st, src).await?
+            st.pipeline.track_gain(src).await?
         } else {
             1.0
         };

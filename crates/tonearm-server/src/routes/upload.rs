@@ -180,7 +180,7 @@ pub async fn upload(
     written.into_iter().for_each(TempFile::keep); // catalogued
     let mut items = Vec::new();
     for t in &stored {
-        crate::pipeline::enqueue_track(&st, &t.id, false).await?;
+        st.pipeline.enqueue_track(&t.id, false).await?;
         if let Some(track) = st.store.track(&t.id).await? {
             items.push(track);
         }

@@ -16,6 +16,7 @@ mod ops;
 mod rooms;
 mod rooms_audio;
 mod rooms_hostile;
+mod startup;
 mod streaming;
 mod two_nodes;
 mod upload;

@@ -64,7 +64,14 @@ async fn the_app_is_served_at_the_root_and_owns_its_routes() {
     assert_ne!(gone.text().await.unwrap(), INDEX);
 
     // The server's own paths keep their JSON answers.
-    for path in ["/api/nope", "/api", "/cdn/nope/x"] {
+    // (The list comes from the route table: a path under any routed first segment.)
+    for path in [
+        "/api/nope",
+        "/api",
+        "/cdn/nope/x",
+        "/health/x",
+        "/metrics/x",
+    ] {
         let r = get(path).await.unwrap();
         assert_eq!(r.status(), 404, "{path}");
         let body: Value = r.json().await.unwrap();

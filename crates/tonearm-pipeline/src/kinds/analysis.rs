@@ -3,20 +3,38 @@
 //! Audio that decodes but cannot be analysed (silent, too short), or that does not decode at
 //! all, is stored as "not analysable" with the reason: a result, not a failure to retry.
 
-use super::{job_source, JobError, Outcome};
-use crate::state::AppState;
+use crate::{JobError, JobKind, Outcome, Pipeline};
+use futures_util::future::BoxFuture;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use tonearm_analysis::Analysis;
 use tonearm_media::MediaError;
 use tonearm_store::{ClaimedJob, TrackAnalysis, ANALYSIS_READY, NOT_ANALYSABLE};
 
-pub async fn analyze(
-    st: &AppState,
+/// The `analysis` kind.
+pub struct AnalysisJob;
+
+impl JobKind for AnalysisJob {
+    fn name(&self) -> &'static str {
+        crate::ANALYSIS
+    }
+
+    fn run<'a>(
+        &'a self,
+        p: &'a Pipeline,
+        job: &'a ClaimedJob,
+        cancel: &'a Arc<AtomicBool>,
+    ) -> BoxFuture<'a, Result<Outcome, JobError>> {
+        Box::pin(analyze(p, job, cancel))
+    }
+}
+
+async fn analyze(
+    p: &Pipeline,
     job: &ClaimedJob,
     cancel: &Arc<AtomicBool>,
 ) -> Result<Outcome, JobError> {
-    let src = match job_source(st, job).await? {
+    let src = match p.job_source(job).await? {
         Ok(src) => src,
         Err(outcome) => return Ok(outcome),
     };
@@ -43,8 +61,8 @@ pub async fn analyze(
         }
         Err(e) => return Err(e.into()),
     }
-    if st.store.publish_analysis(job, &row).await? {
-        Ok(Outcome::Done)
+    if p.store.publish_analysis(job, &row).await? {
+        Ok(Outcome::Published)
     } else {
         Ok(Outcome::Superseded)
     }

@@ -1,15 +1,31 @@
-//! Object storage for what the server derives from the library (HLS packages): a folder under
+//! Object storage for what the server derives from the library (HLS packages, resized covers): a folder under
 //! the data dir by default, or an S3 bucket that several nodes share — one `object_store`
 //! code path for both. Every put is atomic (a temp file renamed, or a single S3 PUT), so a
 //! reader never sees half an object.
 
-use crate::config::Config;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use object_store::path::Path as ObjPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::Arc;
+
+/// Where derived objects are kept: a folder under the data dir by default, or an S3 bucket
+/// that several nodes share (`[storage]` in the server's config).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `s3://bucket[/prefix]`, or unset for `<data>/objects`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// An S3-compatible endpoint (`http://127.0.0.1:9000`); unset for AWS itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_endpoint: Option<String>,
+    /// Region for S3 (most S3-compatible servers ignore it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_region: Option<String>,
+}
 
 /// A failure to set up or use object storage.
 #[derive(Debug, thiserror::Error)]
@@ -32,11 +48,11 @@ pub struct Objects {
 }
 
 impl Objects {
-    /// Opens the store `config.storage` names.
-    pub fn open(config: &Config) -> Result<Objects, ObjectsError> {
-        match &config.storage.url {
+    /// Opens the store `config` names (the folder is `<data>/objects`).
+    pub fn open(config: &StorageConfig, data: &Path) -> Result<Objects, ObjectsError> {
+        match &config.url {
             None => {
-                let dir = config.data.join("objects");
+                let dir = data.join("objects");
                 std::fs::create_dir_all(&dir).map_err(|e| {
                     ObjectsError::Store(object_store::Error::Generic {
                         store: "local",
@@ -61,8 +77,8 @@ impl Objects {
                 }
                 let mut b = object_store::aws::AmazonS3Builder::from_env()
                     .with_bucket_name(bucket)
-                    .with_region(config.storage.s3_region.as_deref().unwrap_or("us-east-1"));
-                if let Some(ep) = &config.storage.s3_endpoint {
+                    .with_region(config.s3_region.as_deref().unwrap_or("us-east-1"));
+                if let Some(ep) = &config.s3_endpoint {
                     b = b
                         .with_endpoint(ep)
                         .with_allow_http(ep.starts_with("http://"));

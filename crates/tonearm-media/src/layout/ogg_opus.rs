@@ -1,6 +1,6 @@
 //! Ogg Opus (RFC 7845) framing for hard-CBR packets: header pages and audio pages.
 
-use crate::layout::{StreamPlan, OGG_SERIAL, OPUS_PACKETS_PER_PAGE, OPUS_PACKET_SAMPLES};
+use super::{StreamPlan, OGG_SERIAL, OPUS_PACKETS_PER_PAGE, OPUS_PACKET_SAMPLES};
 use crate::ogg;
 
 /// `OpusHead` + `OpusTags`, each on its own page (sequence 0 and 1) as RFC 7845 requires.

@@ -1,9 +1,9 @@
 //! The HLS packaging job: encode the ladder with a fresh key, store every file under the
 //! attempt's own prefix, then publish the package row and finish the job in one transaction.
 
-use super::{job_source, JobError, Outcome};
-use crate::state::AppState;
+use crate::{JobError, JobKind, Outcome, Pipeline};
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 use std::collections::HashSet;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -11,26 +11,48 @@ use tonearm_media::hls::{hex, package as package_track, PackageOptions, Piece, L
 use tonearm_media::MediaError;
 use tonearm_store::{ClaimedJob, HlsPackage};
 
+/// The `hls` kind.
+pub struct HlsJob;
+
+impl JobKind for HlsJob {
+    fn name(&self) -> &'static str {
+        crate::HLS
+    }
+
+    fn run<'a>(
+        &'a self,
+        p: &'a Pipeline,
+        job: &'a ClaimedJob,
+        cancel: &'a Arc<AtomicBool>,
+    ) -> BoxFuture<'a, Result<Outcome, JobError>> {
+        Box::pin(package(p, job, cancel))
+    }
+
+    fn sweep<'a>(&'a self, p: &'a Pipeline) -> BoxFuture<'a, Result<u64, String>> {
+        Box::pin(sweep(p))
+    }
+}
+
 /// Packages the job's track.
-pub async fn package(
-    st: &AppState,
+async fn package(
+    p: &Pipeline,
     job: &ClaimedJob,
     cancel: &Arc<AtomicBool>,
 ) -> Result<Outcome, JobError> {
-    let src = match job_source(st, job).await? {
+    let src = match p.job_source(job).await? {
         Ok(src) => src,
         Err(outcome) => return Ok(outcome),
     };
-    let prefix = super::output_prefix(&job.kind, &job.track_id, job.id, job.attempts);
+    let prefix = crate::output_prefix(&job.kind, &job.track_id, job.id, job.attempts);
     let key: [u8; 16] = rand::random();
     let iv: [u8; 16] = rand::random();
     let opts = PackageOptions {
         bitrates: LADDER.to_vec(),
         key,
         iv,
-        pace: (st.config.jobs.pace > 0.0).then_some(st.config.jobs.pace),
+        pace: (p.config.pace > 0.0).then_some(p.config.pace),
     };
-    let objects = st.objects.clone();
+    let objects = p.objects.clone();
     let handle = tokio::runtime::Handle::current();
     let (path, frames) = (
         std::path::PathBuf::from(&src.path),
@@ -50,14 +72,14 @@ pub async fn package(
     let made = match made {
         Ok(m) => m,
         Err(panicked) => {
-            discard(st, &prefix).await;
+            discard(p, &prefix).await;
             return Err(JobError::retry(panicked));
         }
     };
     let manifest = match made {
         Ok(m) => m,
         Err(e) => {
-            discard(st, &prefix).await;
+            discard(p, &prefix).await;
             return match e {
                 MediaError::Cancelled => Ok(Outcome::Superseded),
                 e => Err(e.into()),
@@ -73,27 +95,27 @@ pub async fn package(
         manifest: serde_json::to_string(&manifest).map_err(JobError::retry)?,
         created_at_ms: tonearm_store::now_ms(),
     };
-    match st.store.publish_hls(job, &row).await {
+    match p.store.publish_hls(job, &row).await {
         Ok((true, old)) => {
             if let Some(old) = old {
-                discard(st, &old).await;
+                discard(p, &old).await;
             }
-            Ok(Outcome::Done)
+            Ok(Outcome::Published)
         }
         Ok((false, _)) => {
-            discard(st, &prefix).await;
+            discard(p, &prefix).await;
             Ok(Outcome::Superseded)
         }
         Err(e) => {
-            discard(st, &prefix).await;
+            discard(p, &prefix).await;
             Err(e.into())
         }
     }
 }
 
 /// Removes a package's objects (best effort: the sweep retries what is left).
-async fn discard(st: &AppState, prefix: &str) {
-    if let Err(e) = st.objects.delete_prefix(prefix).await {
+async fn discard(p: &Pipeline, prefix: &str) {
+    if let Err(e) = p.objects.delete_prefix(prefix).await {
         tracing::warn!(prefix, error = %e, "could not remove objects; the sweep will");
     }
 }
@@ -103,16 +125,16 @@ async fn discard(st: &AppState, prefix: &str) {
 /// listing is not in it, and one listed while its job ran is still owned in the database read
 /// (by the job, or by its package if it published meanwhile: both come from one statement),
 /// because a job records its output before it writes anything.
-pub async fn sweep(st: &AppState) -> Result<u64, String> {
-    let listed = st
+pub async fn sweep(p: &Pipeline) -> Result<u64, String> {
+    let listed = p
         .objects
-        .prefixes(super::HLS, 2)
+        .prefixes(crate::HLS, 2)
         .await
         .map_err(|e| e.to_string())?;
     if listed.is_empty() {
         return Ok(0);
     }
-    let keep: HashSet<String> = st
+    let keep: HashSet<String> = p
         .store
         .live_outputs()
         .await
@@ -120,10 +142,10 @@ pub async fn sweep(st: &AppState) -> Result<u64, String> {
         .into_iter()
         .collect();
     let mut removed = 0;
-    for p in listed.iter().filter(|p| !keep.contains(*p)) {
-        removed += st
+    for prefix in listed.iter().filter(|prefix| !keep.contains(*prefix)) {
+        removed += p
             .objects
-            .delete_prefix(p)
+            .delete_prefix(prefix)
             .await
             .map_err(|e| e.to_string())?;
     }

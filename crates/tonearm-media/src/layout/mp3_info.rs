@@ -6,7 +6,7 @@
 //! because every value in it is known from the [`StreamPlan`] alone, it can be sent as the first
 //! bytes of a first-play transcode.
 
-use crate::layout::{StreamPlan, LAME_ENCODER_DELAY, MP3_FRAME_SAMPLES};
+use super::{StreamPlan, LAME_ENCODER_DELAY, MP3_FRAME_SAMPLES};
 
 /// MPEG-1 Layer III bitrate index for a bitrate in kbit/s.
 pub fn bitrate_index(kbps: u32) -> Option<u8> {

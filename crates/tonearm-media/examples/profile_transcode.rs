@@ -1,5 +1,5 @@
 //! Times each stage of the transcode pipeline on one file (decode, resample, LAME, a chunk):
-//! `cargo run --release -p tonearm-media --example profile -- FILE`. For finding the slow stage;
+//! `cargo run --release -p tonearm-media --example profile_transcode -- FILE`. For finding the slow stage;
 //! `make bench` is the measurement of record.
 use std::time::Instant;
 fn main() {

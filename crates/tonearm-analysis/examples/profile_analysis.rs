@@ -1,4 +1,4 @@
-//! Where the analysis spends its time: `cargo run --release --example profile -- FILE`.
+//! Where the analysis spends its time: `cargo run --release -p tonearm-analysis --example profile_analysis -- FILE`.
 use std::time::Instant;
 use tonearm_analysis::extract::{Calibrator, Extractor};
 

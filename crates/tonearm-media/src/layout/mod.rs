@@ -7,6 +7,12 @@
 //! A stream is `header ++ units`; units are grouped into chunks, the unit of encoding and caching.
 //! A chunk is encoded by a fresh encoder started a few units early (pre-roll) and discarding that
 //! pre-roll, so every chunk can be made independently and in any order.
+//!
+//! The headers are part of the layout: `mp3_info` builds the LAME Info frame and `ogg_opus` the
+//! Opus header pages (and each audio page) from the plan.
+
+pub mod mp3_info;
+pub mod ogg_opus;
 
 use crate::ogg;
 use crate::quality::{Format, Quality};
@@ -76,7 +82,7 @@ impl StreamPlan {
                     // ~2.3 s: a seek into the middle of a chunk waits for at most this much encoding.
                     units_per_chunk: 96,
                 };
-                plan.header = crate::mp3_info::info_frame(&plan);
+                plan.header = mp3_info::info_frame(&plan);
                 plan
             }
             Format::Opus => {
@@ -104,7 +110,7 @@ impl StreamPlan {
                     )) as u64,
                     units_per_chunk: 4,
                 };
-                plan.header = crate::ogg_opus::header_pages(&plan);
+                plan.header = ogg_opus::header_pages(&plan);
                 plan
             }
         }
