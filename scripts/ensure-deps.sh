@@ -8,15 +8,17 @@
 #          and a Python venv in .cache/test-venv with python-socketio, the stock Socket.IO
 #          client the room protocol tests drive, and s3s-fs (a real S3 server over a folder,
 #          `cargo install`ed) for the object-storage tests, and librosa 0.11 in .cache/librosa-venv
-#          (scripts/ensure-librosa.sh), the numerical judge of the audio analysis
+#          (scripts/ensure-librosa.sh), the numerical judge of the audio analysis, and
+#          fonts-noto-cjk, so the e2e screenshots show CJK names as users see them, not boxes
 set -euo pipefail
 want=(cmake pkg-config make npm)
-[ "${1:-build}" = test ] && want+=(ffmpeg redis-server chromium)
+[ "${1:-build}" = test ] && want+=(ffmpeg redis-server chromium fonts-noto-cjk)
 missing=()
 for pkg in "${want[@]}"; do
   case $pkg in
     pkg-config) command -v pkg-config >/dev/null || missing+=(pkg-config) ;;
     npm) command -v npm >/dev/null || missing+=(nodejs npm) ;;
+    fonts-*) dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg") ;;
     *) command -v "$pkg" >/dev/null || missing+=("$pkg") ;;
   esac
 done

@@ -26,18 +26,29 @@ pub fn original_cover(track_path: &Path, cover: &str) -> Result<Vec<u8>, CoverEr
         .and_then(|p| Ok(p.guess_file_type()?))
         .and_then(|p| p.read())
         .map_err(|e| CoverError::BadImage(e.to_string()))?;
-    let pictures: Vec<&lofty::picture::Picture> =
-        tagged.tags().iter().flat_map(|t| t.pictures()).collect();
-    let front = pictures
-        .iter()
-        .find(|p| p.pic_type() == lofty::picture::PictureType::CoverFront)
-        .or_else(|| pictures.first())
-        .ok_or(CoverError::Missing)?;
+    let front = front_picture(&tagged).ok_or(CoverError::Missing)?;
     Ok(front.data().to_vec())
 }
 
-/// Decodes an image (bounded: no decompression bombs), fits it in `size`×`size` and encodes JPEG.
-pub fn resize_to_jpeg(bytes: &[u8], size: u32) -> Result<Vec<u8>, CoverError> {
+/// The picture a track's cover is: the front cover of any of its tags, else the first picture.
+pub fn front_picture(tagged: &lofty::file::TaggedFile) -> Option<&lofty::picture::Picture> {
+    let mut pictures = tagged.tags().iter().flat_map(|t| t.pictures());
+    let first = pictures.clone().next();
+    pictures
+        .find(|p| p.pic_type() == lofty::picture::PictureType::CoverFront)
+        .or(first)
+}
+
+/// Whether `bytes` decode as an image within the limits covers are served under. The scanner
+/// asks before it records a cover, so a picture that cannot be shown (random bytes behind a
+/// JPEG header, a truncated file) counts as absent: listings say "no cover" and the app never
+/// asks for one in vain. A full decode, because a header can be fine over garbage.
+pub fn is_decodable(bytes: &[u8]) -> bool {
+    decode(bytes).is_ok()
+}
+
+/// Decodes an image (bounded: no decompression bombs).
+fn decode(bytes: &[u8]) -> Result<image::DynamicImage, CoverError> {
     let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| CoverError::BadImage(e.to_string()))?;
@@ -46,9 +57,14 @@ pub fn resize_to_jpeg(bytes: &[u8], size: u32) -> Result<Vec<u8>, CoverError> {
     limits.max_image_height = Some(10_000);
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
-    let img = reader
+    reader
         .decode()
-        .map_err(|e| CoverError::BadImage(e.to_string()))?;
+        .map_err(|e| CoverError::BadImage(e.to_string()))
+}
+
+/// Decodes an image (bounded), fits it in `size`×`size` and encodes JPEG.
+pub fn resize_to_jpeg(bytes: &[u8], size: u32) -> Result<Vec<u8>, CoverError> {
+    let img = decode(bytes)?;
     let img = if img.width() > size || img.height() > size {
         img.thumbnail(size, size)
     } else {

@@ -48,8 +48,25 @@ pub fn folder_image(path: &Path) -> Option<std::path::PathBuf> {
     found
 }
 
+/// Whether an embedded picture decodes (`cover::is_decodable`). An album's tracks usually
+/// carry the same picture: the last answer is kept per thread by the picture's hash, so a
+/// scan decodes each distinct picture about once per prober.
+fn picture_decodes(bytes: &[u8]) -> bool {
+    thread_local!(static LAST: std::cell::Cell<Option<([u8; 32], bool)>> = const { std::cell::Cell::new(None) });
+    let hash = *blake3::hash(bytes).as_bytes();
+    if let Some((h, ok)) = LAST.get() {
+        if h == hash {
+            return ok;
+        }
+    }
+    let ok = crate::cover::is_decodable(bytes);
+    LAST.set(Some((hash, ok)));
+    ok
+}
+
+/// The best-ranked folder image that decodes (a damaged `cover.jpg` gives way to `folder.png`).
 fn list_folder_image(dir: &Path) -> Option<std::path::PathBuf> {
-    let mut best: Option<(usize, std::path::PathBuf)> = None;
+    let mut found: Vec<(usize, std::path::PathBuf)> = Vec::new();
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let p = entry.path();
         let (Some(stem), Some(ext)) = (
@@ -65,13 +82,19 @@ fn list_folder_image(dir: &Path) -> Option<std::path::PathBuf> {
             .iter()
             .position(|n| n.eq_ignore_ascii_case(stem))
         {
-            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                best = Some((rank, p));
-            }
+            found.push((rank, p));
         }
     }
-    best.map(|(_, p)| p)
+    found.sort();
+    found.into_iter().map(|(_, p)| p).find(|p| {
+        // Bounded like uploads of covers would be: a huge file is not read to be judged.
+        std::fs::metadata(p).is_ok_and(|m| m.len() <= MAX_FOLDER_IMAGE_BYTES)
+            && std::fs::read(p).is_ok_and(|b| crate::cover::is_decodable(&b))
+    })
 }
+
+/// Folder images larger than this are not taken as covers.
+const MAX_FOLDER_IMAGE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Parses "-6.54 dB" / "+1.2" / "0.98" into a number.
 fn parse_gain(s: &str) -> Option<f64> {
@@ -200,7 +223,10 @@ fn probe_unguarded(path: &Path, size: i64, mtime_ms: i64) -> Result<NewTrack, Pr
         .and_then(|t| t.disk())
         .map(i64::from)
         .or_else(|| key(ItemKey::DiscNumber).and_then(|s| leading_number(&s)));
-    let has_picture = tag.is_some_and(|t| !t.pictures().is_empty());
+    let has_picture = tagged
+        .as_ref()
+        .and_then(crate::cover::front_picture)
+        .is_some_and(|p| picture_decodes(p.data()));
     let cover = if has_picture {
         Some("embedded".to_string())
     } else {

@@ -597,3 +597,101 @@ async fn covers_are_resized_cached_and_etagged() {
         400
     );
 }
+
+/// An ID3v2.3 tag holding a title and one front-cover picture declared as `mime`, built by
+/// hand so the picture can be anything (ffmpeg refuses to attach bytes it cannot decode).
+fn id3_with_picture(title: &str, mime: &str, picture: &[u8]) -> Vec<u8> {
+    let frame = |id: &[u8; 4], body: &[u8]| {
+        let mut f = id.to_vec();
+        f.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        f.extend_from_slice(&[0, 0]);
+        f.extend_from_slice(body);
+        f
+    };
+    let mut tit2 = vec![0u8]; // ISO-8859-1
+    tit2.extend_from_slice(title.as_bytes());
+    let mut apic = vec![0u8];
+    apic.extend_from_slice(mime.as_bytes());
+    apic.extend_from_slice(&[0, 3, 0]); // end of MIME, front cover, empty description
+    apic.extend_from_slice(picture);
+    let mut frames = frame(b"TIT2", &tit2);
+    frames.extend(frame(b"APIC", &apic));
+    let n = frames.len() as u32;
+    let syncsafe = [
+        (n >> 21) as u8 & 0x7f,
+        (n >> 14) as u8 & 0x7f,
+        (n >> 7) as u8 & 0x7f,
+        n as u8 & 0x7f,
+    ];
+    let mut tag = b"ID3\x03\x00\x00".to_vec();
+    tag.extend_from_slice(&syncsafe);
+    tag.extend(frames);
+    tag
+}
+
+fn broken_pictures(lib: &Path) {
+    use rand::{Rng, SeedableRng};
+    let src = lib.join("c.wavtmp");
+    wav(&src, &sine(330.0, 1.0, 44_100, 2, 0.4));
+    let mp3 = lib.join("c.mp3tmp");
+    encode(
+        &src,
+        &mp3,
+        &["-c:a", "libmp3lame", "-write_id3v2", "0", "-f", "mp3"],
+    );
+    let audio = std::fs::read(&mp3).unwrap();
+    // Random bytes behind a JPEG header: the SOI and APP0 markers, then noise.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(17);
+    let mut garbage = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
+    ];
+    garbage.extend((0..20_000).map(|_| rng.random::<u8>()));
+    let good = tonearm_library::cover::gradient_png(300, [0, 255, 0], [0, 0, 255]);
+    let track = |dir: &str, title: &str| {
+        std::fs::create_dir_all(lib.join(dir)).unwrap();
+        let mut bytes = id3_with_picture(title, "image/jpeg", &garbage);
+        bytes.extend_from_slice(&audio);
+        std::fs::write(lib.join(dir).join("track.mp3"), bytes).unwrap();
+    };
+    // Garbage embedded, and a garbage cover.jpg ranked above a good folder.png.
+    track("WithFolder", "Broken With Folder");
+    std::fs::write(lib.join("WithFolder/cover.jpg"), &garbage).unwrap();
+    std::fs::write(lib.join("WithFolder/folder.png"), &good).unwrap();
+    // Garbage embedded and nothing else.
+    track("Alone", "Broken Alone");
+    std::fs::remove_file(&src).unwrap();
+    std::fs::remove_file(&mp3).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_picture_that_does_not_decode_counts_as_no_cover() {
+    let s = TestServer::start(broken_pictures).await;
+    let tracks = s.tracks_by_title().await;
+    // The garbage picture is found at scan: folder art stands in, else there is no cover.
+    assert_eq!(tracks["Broken With Folder"]["has_cover"], true);
+    assert_eq!(tracks["Broken Alone"]["has_cover"], false);
+    let with_folder = tracks["Broken With Folder"]["id"].as_str().unwrap();
+    let r = s
+        .get(&format!("/api/tracks/{with_folder}/cover?size=64"))
+        .await;
+    assert_eq!(r.status(), 200);
+    let dir = tempfile::tempdir().unwrap();
+    let f = to_file(dir.path(), "c.jpg", &r.bytes().await.unwrap());
+    assert_eq!(
+        ffprobe_fields(&f, &["-show_entries", "stream=width,height,codec_name"]),
+        ["mjpeg", "64", "64"]
+    );
+    let alone = tracks["Broken Alone"]["id"].as_str().unwrap();
+    assert_eq!(
+        s.get(&format!("/api/tracks/{alone}/cover")).await.status(),
+        404
+    );
+    // Both are on one (untagged) album: its cover is the track that has one, so the app
+    // never asks for the other's.
+    let albums: Value = s.get("/api/albums").await.json().await.unwrap();
+    assert_eq!(albums["items"].as_array().unwrap().len(), 1, "{albums}");
+    assert_eq!(
+        albums["items"][0]["cover_track_id"], with_folder,
+        "{albums}"
+    );
+}
